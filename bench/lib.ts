@@ -1,0 +1,40 @@
+/** Benchmark helpers: median timing and the JSON-lines output format of `npm run bench`. */
+
+export interface BenchRecord {
+  case: string;
+  impl: string;
+  ms: number;
+  params: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+/** One JSON object per line on stdout; everything else goes to stderr. */
+export function emit(rec: BenchRecord): void {
+  process.stdout.write(`${JSON.stringify(rec)}\n`);
+}
+
+/**
+ * Median milliseconds per call of `fn`, after `warmup` calls, over at least `minReps`
+ * repetitions and at least `minMs` of total time (so fast cases are timed stably).
+ */
+export function timeMedian(fn: () => void, opts: { warmup?: number; minReps?: number; minMs?: number; maxReps?: number } = {}): number {
+  const { warmup = 3, minReps = 10, minMs = 300, maxReps = 10000 } = opts;
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  let total = 0;
+  while ((times.length < minReps || total < minMs) && times.length < maxReps) {
+    const t0 = performance.now();
+    fn();
+    const dt = performance.now() - t0;
+    times.push(dt);
+    total += dt;
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  return times.length % 2 ? times[mid] : 0.5 * (times[mid - 1] + times[mid]);
+}
+
+/** Logs progress to stderr so stdout stays pure JSON lines. */
+export function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}

@@ -1,0 +1,36 @@
+/** The `saeno` command line: one file per command, each parsing → calling the library → printing. */
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../../package.json') as { version: string };
+
+/** Builds the program; commands register themselves from their own modules. */
+export function buildProgram(): Command {
+  const program = new Command('saeno')
+    .description('Sparse autoencoders for model recovery in Euclidean, lifted and function spaces')
+    .version(version, '-v, --version')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // commands: each `register*` adds one subcommand
+  return program;
+}
+
+/** Every error that reaches here is a user-facing failure: one line, non-zero exit. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version "errors" are successful exits; commander already printed the message
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`saeno: error: ${msg.split('\n')[0]}\n`);
+    if (process.env.SAENO_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
