@@ -1,0 +1,61 @@
+/**
+ * Row-major GEMM on typed arrays: C = alpha·op(A)·op(B) + beta·C.
+ * Hand-written because the core has no native BLAS in Node or the browser; the loop
+ * orders keep the innermost access contiguous for each transpose case.
+ */
+import type { FloatArray } from '../tensor.js';
+
+/**
+ * @param transA A is stored [K, M] (use Aᵀ) instead of [M, K]
+ * @param transB B is stored [N, K] (use Bᵀ) instead of [K, N]
+ * @param c output [M, N]; scaled by `beta` first (beta = 0 overwrites, ignoring NaN in c)
+ */
+export function gemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  beta: number,
+  c: FloatArray,
+): void {
+  const mn = M * N;
+  if (beta === 0) c.fill(0, 0, mn);
+  else if (beta !== 1) for (let i = 0; i < mn; i++) c[i] *= beta;
+  if (!transB) {
+    // C[i,:] += alpha·A[i,k]·B[k,:]: contiguous rows of B and C
+    for (let i = 0; i < M; i++) {
+      const ci = i * N;
+      for (let k = 0; k < K; k++) {
+        const aik = alpha * (transA ? a[k * M + i] : a[i * K + k]);
+        if (aik === 0) continue;
+        const bk = k * N;
+        for (let j = 0; j < N; j++) c[ci + j] += aik * b[bk + j];
+      }
+    }
+  } else if (!transA) {
+    // C[i,j] += alpha·⟨A[i,:], B[j,:]⟩: both rows contiguous
+    for (let i = 0; i < M; i++) {
+      const ai = i * K;
+      const ci = i * N;
+      for (let j = 0; j < N; j++) {
+        const bj = j * K;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[ai + k] * b[bj + k];
+        c[ci + j] += alpha * s;
+      }
+    }
+  } else {
+    // Aᵀ·Bᵀ = (B·A)ᵀ: rare; straightforward loop
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[k * M + i] * b[j * K + k];
+        c[i * N + j] += alpha * s;
+      }
+    }
+  }
+}
