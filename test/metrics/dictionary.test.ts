@@ -79,7 +79,7 @@ describe('dictionaryError (Euclidean)', () => {
     const q = orthonormal(rng, 20, 12);
     const theta = [0.05, 0.3, 0.7, 1.2, 1.5];
     const truth = theta.map((_, i) => q[i]!);
-    const learned = theta.map((t, i) => q[i]!.map((u, n) => Math.cos(t) * u + Math.sin(t) * q[5 + i]![n]!));
+    const learned: Float64Array[] = theta.map((t, i) => q[i]!.map((u, n) => Math.cos(t) * u + Math.sin(t) * q[5 + i]![n]!));
     learned.push(q[10]!, q[11]!); // orthogonal to every true atom
     const r = dictionaryError(truth, learned);
     assert.deepEqual(r.match, [0, 1, 2, 3, 4]);
