@@ -3,9 +3,10 @@
  * (resvg, with DejaVu Sans loaded by file path so the text in PNGs is the same on every machine).
  */
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '../io/files.js';
 import { ReportError } from './errors.js';
 
 /** The font files PNG rendering loads when present (Debian/Ubuntu package `fonts-dejavu-core`). */
@@ -168,7 +169,7 @@ export function svgSize(svg: string): { width: number; height: number } {
 
 /**
  * Renders `spec` and writes `dir/figure.svg` and `dir/figure.png` (creating `dir`), each atomically
- * (temporary file, then rename), so a reader never sees a half-written figure.
+ * (`writeFileAtomic`: temporary file, fsync, rename), so a reader never sees a half-written figure.
  */
 export async function writeFigure(dir: string, spec: TopLevelSpec, opts: PngOptions & RenderOptions = {}): Promise<FigureFiles> {
   const t0 = performance.now();
@@ -177,19 +178,7 @@ export async function writeFigure(dir: string, spec: TopLevelSpec, opts: PngOpti
   mkdirSync(dir, { recursive: true });
   const svgPath = join(dir, 'figure.svg');
   const pngPath = join(dir, 'figure.png');
-  writeAtomic(svgPath, svg);
-  writeAtomic(pngPath, png);
+  await writeFileAtomic(svgPath, svg);
+  await writeFileAtomic(pngPath, png);
   return { svgPath, pngPath, ...pngSize(png), ms: performance.now() - t0 };
-}
-
-/** Writes via `path.tmp-<pid>` and a rename, removing the temporary file if the write fails. */
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
