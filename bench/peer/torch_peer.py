@@ -8,12 +8,53 @@ atom renormalisation. Prints one JSON line per case; `--selftest` checks the mat
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+# Debian's torch calls whatever libblas.so.3 the loader finds (reference BLAS by default,
+# ~8 GFLOP/s single-threaded; OpenBLAS ~10x faster on S1). The choice is made per process
+# by re-executing with LD_LIBRARY_PATH, before torch loads, and recorded in every record.
+LIB = "/usr/lib/x86_64-linux-gnu"
+BLAS_DIRS = {"openblas": [f"{LIB}/openblas-openmp"],
+             "reference": [f"{LIB}/blas", f"{LIB}/lapack"]}
+
+
+def select_blas(argv):
+    """Re-executes this script with the BLAS named by `--blas` (default openblas) first on
+    the library path; `--blas system` keeps the system's alternative."""
+    choice = "openblas"
+    for i, a in enumerate(argv):
+        if a == "--blas" and i + 1 < len(argv):
+            choice = argv[i + 1]
+        elif a.startswith("--blas="):
+            choice = a.split("=", 1)[1]
+    if choice not in BLAS_DIRS or os.environ.get("SAENO_PEER_BLAS") == choice:
+        return
+    dirs = BLAS_DIRS[choice]
+    if not os.path.exists(os.path.join(dirs[0], "libblas.so.3")):
+        sys.exit(f"torch_peer: --blas {choice}: {dirs[0]}/libblas.so.3 not found; "
+                 f"run bench/peer/ensure-peer.sh (it installs libopenblas0-openmp)")
+    env = dict(os.environ, SAENO_PEER_BLAS=choice,
+               LD_LIBRARY_PATH=":".join(dirs + [p for p in [os.environ.get("LD_LIBRARY_PATH")] if p]))
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+if __name__ == "__main__":
+    select_blas(sys.argv[1:])
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+def loaded_blas():
+    """Which BLAS this process mapped (after a matmul): "openblas", "reference" or "unknown"."""
+    torch.ones(2, 2) @ torch.ones(2, 2)
+    with open("/proc/self/maps") as f:
+        libs = " ".join(os.path.realpath(line.split()[-1]) for line in f if "blas" in line)
+    return "openblas" if "openblas" in libs else "reference" if "/blas/libblas" in libs else "unknown"
+
 
 # The benchmark cases of issue 5 ("Speed"); lambda = 0.1 everywhere.
 CASES = {
@@ -465,6 +506,8 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=20, help="timed steps (median reported)")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--blas", choices=("openblas", "reference", "system"), default="openblas",
+                    help="BLAS under torch's matmul (see README)")
     ap.add_argument("--model", choices=MODELS, help="generic sizes: model kind")
     for key in ("m", "p", "h", "cin", "C", "K", "M", "N", "B", "T"):
         ap.add_argument(f"--{key}", type=int)
@@ -493,6 +536,7 @@ def main(argv=None):
         names = [None]
     else:
         ap.error("give --case, --all, --model (generic sizes) or --selftest")
+    blas = loaded_blas()
     for name in names:
         cfg = dict(DEFAULTS, **(CASES[name] if name else {}), **overrides)
         ms, ms_min = bench(cfg, args.steps, args.warmup, args.seed)
@@ -505,7 +549,8 @@ def main(argv=None):
             params["lift"] = cfg["lift"]
         print(json.dumps({"case": name or "custom", "impl": "pytorch", "ms": round(ms, 3),
                           "ms_min": round(ms_min, 3), "params": params,
-                          "threads": args.threads, "torch": torch.__version__}), flush=True)
+                          "threads": args.threads, "torch": torch.__version__, "blas": blas}),
+              flush=True)
     return 0
 
 
