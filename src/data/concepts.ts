@@ -213,7 +213,7 @@ class ProfileConcept implements Concept {
  * frequencies (and log-widths) of different concepts apart, since close ones make
  * near-duplicate concepts.
  */
-function spacedUniform(rng: Rng, count: number, lo: number, hi: number): Float64Array {
+export function spacedUniform(rng: Rng, count: number, lo: number, hi: number): Float64Array {
   const gap = (hi - lo) / count;
   const free = hi - lo - (count - 1) * gap;
   const sorted = new Float64Array(count);
