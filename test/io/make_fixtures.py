@@ -72,7 +72,7 @@ def st_load(buf):
 
 
 def fixture_arrays():
-    """The arrays test/io/*.test.ts expects; keep the values in sync with test/io/fixtures.test.ts."""
+    """The arrays test/io/*.test.ts expects; keep the values in sync with test/io/npy.test.ts and safetensors.test.ts."""
     f32 = np.float32
     return {
         'f32_2x3': np.array([[-1.5, 0.0, 2.25], [3.4028234663852886e38, 1e-45, -0.1]], dtype=f32),
