@@ -1,10 +1,10 @@
 /**
  * Coherence of a truth dictionary (SPEC §3 "recoverable truth", §5), the bounded redraw
- * both generators share, and the data module's errors and config parsing. Hand-written
- * direct loops: the truth is small (C concepts at one reference resolution), and core/
- * has no FFT to lean on; shift-max coherence is O(C²·c_in·N²).
+ * both generators share, and the data module's errors and config parsing. Shift-max
+ * coherence correlates all shifts at once through the core real FFT: O(C²·c_in·N + C²·N log N).
  */
 import { z } from 'zod';
+import { getRealFFTPlan } from '../core/kernels/fft.js';
 
 /** Base class of every error thrown by src/data (bad shapes, bad configs, unmeetable bounds). */
 export class DataError extends RangeError {
@@ -111,29 +111,36 @@ export function rowsCoherence(rows: Float64Array, count: number, len: number): n
  */
 export function shiftMaxCoherence(atoms: Float64Array, C: number, cin: number, N: number): number {
   checkLength('shiftMaxCoherence', 'atoms', atoms, [C, cin, N], 'C·cin·N');
-  const len = cin * N;
   const a = Float64Array.from(atoms);
-  normaliseRows(a, C, len);
-  // Each atom's channels doubled ([C, cin, 2N]) so that shifted reads are contiguous.
-  const doubled = new Float64Array(C * cin * 2 * N);
-  for (let row = 0; row < C * cin; row++) {
-    const src = a.subarray(row * N, row * N + N);
-    doubled.set(src, row * 2 * N);
-    doubled.set(src, row * 2 * N + N);
-  }
+  normaliseRows(a, C, cin * N);
+  // Cross-correlation r(t) = Σ_ch Σ_n a_i[n]·a_j[(n − t) mod N] has DFT Σ_ch A_i(k)·conj(A_j(k)).
+  const plan = getRealFFTPlan(N);
+  const K = plan.bins;
+  const specRe = new Float64Array(C * cin * K);
+  const specIm = new Float64Array(C * cin * K);
+  for (let row = 0; row < C * cin; row++) plan.forward(a, row * N, specRe, specIm, row * K);
+  const rRe = new Float64Array(K);
+  const rIm = new Float64Array(K);
+  const corr = new Float64Array(N);
   let max = 0;
   for (let i = 0; i < C; i++) {
     for (let j = i + 1; j < C; j++) {
-      for (let t = 0; t < N; t++) {
-        // Σ_ch Σ_n a_i[ch, n] · a_j[ch, (n − t) mod N]; (n − t) mod N = n + (N − t) − N·[n ≥ t].
-        let dot = 0;
-        for (let ch = 0; ch < cin; ch++) {
-          const ai = (i * cin + ch) * N;
-          const bj = (j * cin + ch) * 2 * N + (N - t);
-          for (let n = 0; n < N; n++) dot += a[ai + n] * doubled[bj + n];
+      rRe.fill(0);
+      rIm.fill(0);
+      for (let ch = 0; ch < cin; ch++) {
+        const oi = (i * cin + ch) * K;
+        const oj = (j * cin + ch) * K;
+        for (let k = 0; k < K; k++) {
+          const ar = specRe[oi + k];
+          const ai = specIm[oi + k];
+          const br = specRe[oj + k];
+          const bi = specIm[oj + k];
+          rRe[k] += ar * br + ai * bi;
+          rIm[k] += ai * br - ar * bi;
         }
-        if (Math.abs(dot) > max) max = Math.abs(dot);
       }
+      plan.inverse(rRe, rIm, 0, corr, 0);
+      for (let t = 0; t < N; t++) if (Math.abs(corr[t]) > max) max = Math.abs(corr[t]);
     }
   }
   return Math.min(max, 1);

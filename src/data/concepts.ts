@@ -61,8 +61,11 @@ export const FAMILY_DEFAULTS: {
   box: { width: [0.04, 0.4] },
 };
 
-/** Trapezoid points for smooth periodic profiles: spectrally accurate (error ~ e^{−2π²(Q/2)²w²}, far below 1e-16 for w ≥ 1e-3). */
-const QUADRATURE_POINTS = 8192;
+/**
+ * Trapezoid points for smooth periodic profiles: spectrally accurate, the error is the
+ * aliased spectrum ~ e^{−2π²(Q/2 − f)²w²} < e^{−80} for envelope widths w ≥ 1e-3 and f ≤ 100.
+ */
+const QUADRATURE_POINTS = 4096;
 
 /**
  * Cell index of u ∈ [0,1) on a grid of `cells` per unit. The 1e-9 tolerance puts a sample
@@ -91,8 +94,8 @@ function quadratureNormSq(value: (u: number) => number): number {
 
 /**
  * Gaussian envelope (std `width`, centre `centre`) times cos(2π·freq·x + phase),
- * periodised by summing images x = u − centre + k over |k| ≤ images (omitted images are
- * below e^{−40}). freq = 0, phase = 0 is the plain Gaussian bump (cos 0 = 1 exactly).
+ * periodised by summing images x = u − centre + k over |k| ≤ images (with u − centre ∈ (−1, 1),
+ * an omitted image has |x| > 9·width: below e^{−40}). freq = 0, phase = 0 is the plain Gaussian bump (cos 0 = 1 exactly).
  */
 class GaborProfile implements Profile {
   private readonly images: number;
@@ -104,7 +107,7 @@ class GaborProfile implements Profile {
     private readonly freq: number,
     private readonly phase: number,
   ) {
-    this.images = 1 + Math.ceil(9 * width);
+    this.images = 1 + Math.floor(9 * width);
     this.inv2w2 = 1 / (2 * width * width);
   }
 

@@ -1,15 +1,22 @@
 /**
  * Functional sparse generative model (SPEC §3): x(s) = Σ_c Σ_j a_{c,j} φ_c(s − τ_{c,j}) + ε(s)
- * on the periodic domain [0,1), sampled at any resolution N as x_N[n] = x(n/N). Concepts
- * are drawn once from the seed (redrawn until their shift-max coherence ≤ maxCoherence);
- * occurrences (signal, concept, τ, a) have τ on the grid k/N_base, so they fall on samples
- * at every N that is a multiple of N_base and the same seed gives the same functions and
- * occurrences at every N. Truth: `atoms(N)` and dense `codes(…, 'height' | 'mass')`.
+ * on the periodic domain [0,1), sampled at any resolution N as x_N[n] = x(n/N).
+ *
+ * - Concepts (concepts.ts) are drawn once from the seed, redrawn (≤ maxDraws) until their
+ *   shift-max coherence ≤ maxCoherence, else CoherenceBoundError.
+ * - Occurrences per signal: `fixed` (count per concept), `bernoulli` (each concept once with
+ *   probability p; the default, p = 0.3) or `one-sparse` (one random concept once in the
+ *   whole signal). τ lies on the grid k/N_base, so it falls on a sample at every N that is a
+ *   multiple of N_base; occurrences of one signal are ≥ minSeparation apart (circular), and
+ *   a separation that cannot hold is a config error. Amplitudes uniform in [min, max],
+ *   negated with probability ½ if signed.
+ * - Occurrences come from a data Rng, noise from a separate one, so the same seed gives the
+ *   same functions and occurrences at every N; noise is drawn per resolution.
+ * - Truth: `atoms(N)` and dense `codes(…, 'height' | 'mass')` (SPEC §4 conventions).
  *
  * Coherence is measured at the reference resolution R = N_base·max(8, ⌈512/N_base⌉)
  * (≥ 8 samples per base cell, so random-taps cells are exact and shifts resolve a
- * 15-cycle gabor's phase to ~0.4 %). Default maxCoherence per family: see
- * DEFAULT_MAX_COHERENCE.
+ * 15-cycle gabor's phase to ~0.4 %). Default maxCoherence per family: DEFAULT_MAX_COHERENCE.
  */
 import { z } from 'zod';
 import { Rng, type RngState } from '../core/rng.js';
@@ -207,6 +214,9 @@ export class FunctionalModel {
 
   /** φ_concept(s) in `channel`, s ∈ R (periodic). */
   evaluate(concept: number, s: number, channel = 0): number {
+    if (!(Number.isInteger(concept) && concept >= 0 && concept < this.concepts.length && Number.isInteger(channel) && channel >= 0 && channel < this.config.channels)) {
+      throw new DataError(`FunctionalModel.evaluate: concept ${concept} or channel ${channel} outside [0, ${this.concepts.length}) × [0, ${this.config.channels})`);
+    }
     return this.concepts[concept].evaluate(s, channel);
   }
 
@@ -228,7 +238,7 @@ export class FunctionalModel {
   /**
    * Draws the occurrences of `count` signals from `rng`, signal by signal, concepts in
    * increasing order within a signal. Locations: independent uniform grid points without
-   * a minimum separation; with one, a uniformly random set of grid points with circular
+   * a minimum separation (two may coincide); with one, a uniformly random set of grid points with circular
    * gaps ≥ minSeparation (random start, uniform composition of the slack), assigned in
    * random order. Amplitudes uniform in `amplitude`, negated with probability ½ if signed.
    */

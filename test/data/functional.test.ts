@@ -262,4 +262,5 @@ test('render and codes reject occurrences that do not fit', () => {
   assert.throws(() => model.render(bad, 2, 64), (e: unknown) => e instanceof DataError && /occurrences\[0\]\.signal 3 outside \[0, 2\)/.test(e.message));
   assert.throws(() => model.codes([{ signal: 0, concept: 5, tau: 0, amp: 1 }], 1, 64, 'mass'), /occurrences\[0\]\.concept 5 outside \[0, 5\)/);
   assert.throws(() => model.atoms(0), /resolution N must be a positive integer, got 0/);
+  assert.throws(() => model.evaluate(1.5, 0.1), /FunctionalModel\.evaluate: concept 1\.5 or channel 0 outside \[0, 5\) × \[0, 1\)/);
 });
