@@ -1,6 +1,7 @@
 /** The `saeno` command line: one file per command, each parsing → calling the library → printing. */
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
+import { registerVerify } from './verify.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // commands: each `register*` adds one subcommand
+  registerVerify(program);
   return program;
 }
 

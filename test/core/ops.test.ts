@@ -121,3 +121,19 @@ test('noGrad records no tape and backward rejects non-scalars', () => {
   const z = mul(a, a);
   assert.throws(() => backward(z), /not a scalar/);
 });
+
+test('channel mixing (pointwise lifting) equals per-sample matrix products; gradients', async () => {
+  const { channelMix } = await import('../../src/core/ops/pointwise.js');
+  const x = param([2, 3, 5], rng);
+  const W = param([4, 3], rng);
+  const y = noGrad(() => channelMix(x, W));
+  for (let b = 0; b < 2; b++)
+    for (let i = 0; i < 4; i++)
+      for (let n = 0; n < 5; n++) {
+        let s = 0;
+        for (let j = 0; j < 3; j++) s += W.data[i * 3 + j] * x.data[(b * 3 + j) * 5 + n];
+        assert.ok(Math.abs(y.data[(b * 4 + i) * 5 + n] - s) < 1e-12);
+      }
+  checkGradients(() => sqNorm(channelMix(x, W)), [x, W], { label: 'channelMix' });
+  assert.throws(() => channelMix(x, Tensor.zeros([4, 2], 'float64')), /channelMix: input \[2, 3, 5\] and mixing matrix \[4, 2\]/);
+});

@@ -17,8 +17,9 @@ export function param(shape: number[], rng: Rng, std = 1): Tensor {
  * relative, round-off ≈ 1e-16/h ≈ 1e-11, so 1e-6 relative error leaves ample margin while
  * any wrong factor or index fails. Kinks (thresholds) must be kept away from by the caller.
  */
-export function checkGradients(f: () => Tensor, inputs: Tensor[], opts: { h?: number; tol?: number; label?: string } = {}): number {
+export function checkGradients(f: () => Tensor, inputs: Tensor[], opts: { h?: number; tol?: number; label?: string; reference?: () => Tensor } = {}): number {
   const { h = 1e-5, tol = 1e-6, label = '' } = opts;
+  // `reference` (default f) is what finite differences evaluate: e.g. the loss with the codes frozen
   for (const p of inputs) p.zeroGrad();
   backward(f());
   let worst = 0;
@@ -28,9 +29,9 @@ export function checkGradients(f: () => Tensor, inputs: Tensor[], opts: { h?: nu
     for (let i = 0; i < p.size; i++) {
       const old = p.data[i];
       p.data[i] = old + h;
-      const fp = f().item();
+      const fp = (opts.reference ?? f)().item();
       p.data[i] = old - h;
-      const fm = f().item();
+      const fm = (opts.reference ?? f)().item();
       p.data[i] = old;
       numeric[i] = (fp - fm) / (2 * h);
     }

@@ -2,7 +2,7 @@
  * Multi-channel circular convolution and its adjoint (circular correlation) as autodiff
  * ops. Shapes: codes z [B, C, N], kernels d [cin, C, K], signals x [B, cin, N].
  */
-import { record } from '../autodiff.js';
+import { accumulate, record } from '../autodiff.js';
 import { convAdjoint, convForward, convKernelGrad } from '../kernels/conv.js';
 import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor } from '../tensor.js';
 
@@ -26,7 +26,7 @@ export function circularConv(z: Tensor, d: Tensor): Tensor {
     if (z.requiresGrad) {
       const gz = allocate(dtype, B * C * N);
       convAdjoint(g, d.data, B, C, cin, N, K, gz);
-      addInto(z.ensureGrad(), gz);
+      accumulate(z, gz);
     }
     if (d.requiresGrad) convKernelGrad(z.data, g, B, C, cin, N, K, d.ensureGrad());
   });
@@ -42,13 +42,9 @@ export function circularCorr(x: Tensor, d: Tensor): Tensor {
     if (x.requiresGrad) {
       const gx = allocate(dtype, B * cin * N);
       convForward(g, d.data, B, C, cin, N, K, gx);
-      addInto(x.ensureGrad(), gx);
+      accumulate(x, gx);
     }
     // ⟨g, Dᵀx⟩ = ⟨Dg, x⟩, so the kernel gradient is the forward one with (z, g) = (g, x)
     if (d.requiresGrad) convKernelGrad(g, x.data, B, C, cin, N, K, d.ensureGrad());
   });
-}
-
-function addInto(dst: Float32Array | Float64Array, src: ArrayLike<number>): void {
-  for (let i = 0; i < dst.length; i++) dst[i] += src[i];
 }

@@ -1,0 +1,54 @@
+/**
+ * The spectral (FNO) dictionary operator and its adjoint as autodiff ops, with complex
+ * weights held as two real tensors so gradients w.r.t. real and imaginary parts are separate.
+ * Shapes: codes z [B, C, N], signals x [B, c_out, N], weights wRe/wIm [c_out, C, M].
+ * N is read from the input (never stored): the same weights run at any N ≥ 2M − 1.
+ */
+import { accumulate, record } from '../autodiff.js';
+import { spectralAdjoint, spectralApply, spectralWeightGrad } from '../kernels/spectral.js';
+import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor } from '../tensor.js';
+
+function dims(op: string, t: Tensor, wRe: Tensor, wIm: Tensor, onCodes: boolean) {
+  if (t.ndim !== 3 || wRe.ndim !== 3 || wIm.ndim !== 3 || wRe.shape.some((d, i) => d !== wIm.shape[i])) {
+    throw new ShapeError(op, `expects input [B, ch, N] and weights [c_out, C, M] (re and im alike), got ${shapeStr(t.shape)}, ${shapeStr(wRe.shape)}, ${shapeStr(wIm.shape)}`);
+  }
+  const [cout, C, M] = wRe.shape;
+  const [B, ch, N] = t.shape;
+  const want = onCodes ? C : cout;
+  if (ch !== want) throw new ShapeError(op, `input ${shapeStr(t.shape)} has ${ch} channels, weights ${shapeStr(wRe.shape)} need ${want}`);
+  if (N < 2 * M - 1) throw new ShapeError(op, `resolution N = ${N} is below 2M − 1 = ${2 * M - 1} for M = ${M} modes`);
+  return { B, C, cout, N, M };
+}
+
+/** (Dz)[b,i,n] = Σ_c Σ_{|k|<M} w[i,c,k]·Z[b,c,k]·e^{2πikn/N}, Z forward-normalised → [B, c_out, N]. */
+export function spectralConv(z: Tensor, wRe: Tensor, wIm: Tensor): Tensor {
+  const dtype = expectSameDtype('spectralConv', z, wRe, wIm);
+  const { B, C, cout, N, M } = dims('spectralConv', z, wRe, wIm, true);
+  const out = allocate(dtype, B * cout * N);
+  spectralApply(z.data, wRe.data, wIm.data, B, C, cout, N, M, out);
+  return record(new Tensor(out, [B, cout, N]), [z, wRe, wIm], (g) => {
+    if (z.requiresGrad) {
+      const gz = allocate(dtype, B * C * N);
+      spectralAdjoint(g, wRe.data, wIm.data, B, C, cout, N, M, gz);
+      accumulate(z, gz);
+    }
+    if (wRe.requiresGrad || wIm.requiresGrad) spectralWeightGrad(z.data, g, B, C, cout, N, M, wRe.ensureGrad(), wIm.ensureGrad());
+  });
+}
+
+/** The exact adjoint of `spectralConv` under the Euclidean inner product: x [B, c_out, N] → [B, C, N]. */
+export function spectralConvAdjoint(x: Tensor, wRe: Tensor, wIm: Tensor): Tensor {
+  const dtype = expectSameDtype('spectralConvAdjoint', x, wRe, wIm);
+  const { B, C, cout, N, M } = dims('spectralConvAdjoint', x, wRe, wIm, false);
+  const out = allocate(dtype, B * C * N);
+  spectralAdjoint(x.data, wRe.data, wIm.data, B, C, cout, N, M, out);
+  return record(new Tensor(out, [B, C, N]), [x, wRe, wIm], (g) => {
+    if (x.requiresGrad) {
+      const gx = allocate(dtype, B * cout * N);
+      spectralApply(g, wRe.data, wIm.data, B, C, cout, N, M, gx);
+      accumulate(x, gx);
+    }
+    // ⟨g, Dᵀx⟩ = ⟨Dg, x⟩: the weight gradient is the forward one with (z, gx) = (g, x)
+    if (wRe.requiresGrad || wIm.requiresGrad) spectralWeightGrad(g, x.data, B, C, cout, N, M, wRe.ensureGrad(), wIm.ensureGrad());
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Convolutional dictionary (SAE-CNN, and D_L of L-SAE-CNN): kernels d ∈ R^{c_out×C×K},
+ * (Dz)[b,i,n] = Σ_c Σ_j d[i,c,j]·z[b,c,(n−j) mod N]. Taps are in sample units, so the atom
+ * is a different function at every resolution (the SAE-CNN's lack of discretisation
+ * invariance). Codes are in height units.
+ */
+import { circularConv, circularCorr } from '../../core/ops/conv.js';
+import { spectralNormSq } from '../../core/kernels/spectral.js';
+import { expectShape, Tensor } from '../../core/tensor.js';
+import type { DictionaryOperator, ParameterBlock } from './operator.js';
+import { kernelToSpectral } from './restrict.js';
+
+export class ConvDictionary implements DictionaryOperator {
+  readonly kind = 'conv' as const;
+  readonly atoms: number;
+  readonly outChannels: number;
+  readonly taps: number;
+
+  /** @param d [c_out, C, K] kernels (becomes a trainable parameter). */
+  constructor(readonly d: Tensor) {
+    if (d.ndim !== 3) throw new RangeError(`ConvDictionary: kernels must be [c_out, C, K], got [${d.shape.join(', ')}]`);
+    [this.outChannels, this.atoms, this.taps] = d.shape as [number, number, number];
+    d.requiresGrad = true;
+    d.name = 'kernels';
+  }
+
+  get params(): Tensor[] {
+    return [this.d];
+  }
+
+  get named(): Record<string, Tensor> {
+    return { kernels: this.d };
+  }
+
+  apply(z: Tensor): Tensor {
+    expectShape('ConvDictionary.apply', 'codes', z, [-1, this.atoms, -1]);
+    return circularConv(z, this.d);
+  }
+
+  adjoint(x: Tensor): Tensor {
+    expectShape('ConvDictionary.adjoint', 'signal', x, [-1, this.outChannels, -1]);
+    return circularCorr(x, this.d);
+  }
+
+  /**
+   * ‖D‖² at resolution N: circular convolution is diagonalised by the DFT, so it is
+   * max_k λ_max(d̂(k)·d̂(k)ᴴ) with d̂(k) = Σ_j d[·,·,j]·e^{−2πikj/N} (direct DFT: K·N/2 terms).
+   */
+  normSq(N: number): number {
+    const { outChannels: H, atoms: C, taps: K } = this;
+    const modes = Math.floor(N / 2) + 1;
+    const { re, im } = kernelToSpectral(this.d.data, H, C, K, N, modes);
+    return spectralNormSq(re, im, H, C, modes);
+  }
+
+  minResolution(): number {
+    return 1;
+  }
+
+  /** Kernel c placed at indices 0…K−1 of a length-N grid (taps beyond N wrap), per channel. */
+  atomArrays(N: number): Float64Array[] {
+    const { outChannels: H, atoms: C, taps: K } = this;
+    return Array.from({ length: C }, (_, c) => {
+      const a = new Float64Array(H * N);
+      for (let i = 0; i < H; i++) for (let j = 0; j < K; j++) a[i * N + (j % N)] += this.d.data[(i * C + c) * K + j];
+      return a;
+    });
+  }
+
+  blocks(): ParameterBlock[] {
+    return [{ data: this.d.data, outChannels: this.outChannels, atoms: this.atoms, taps: this.taps, tapWeight: () => 1 }];
+  }
+}

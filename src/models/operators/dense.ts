@@ -1,0 +1,75 @@
+/**
+ * Dense dictionary (SAE, and the lifted D_L of L-SAE): D ∈ R^{m×p}, atoms are columns.
+ * Codes z: [B, p]; signals x: [B, m].
+ */
+import { noGrad } from '../../core/autodiff.js';
+import { gemm } from '../../core/kernels/matmul.js';
+import { matmul } from '../../core/ops/matmul.js';
+import { expectShape, Tensor } from '../../core/tensor.js';
+import { powerIteration, type DictionaryOperator, type ParameterBlock } from './operator.js';
+
+export class DenseDictionary implements DictionaryOperator {
+  readonly kind = 'dense' as const;
+  readonly atoms: number;
+  readonly outChannels: number;
+
+  /** @param D [m, p] dictionary (becomes a trainable parameter). */
+  constructor(readonly D: Tensor) {
+    if (D.ndim !== 2) throw new RangeError(`DenseDictionary: D must be [m, p], got [${D.shape.join(', ')}]`);
+    [this.outChannels, this.atoms] = D.shape as [number, number];
+    D.requiresGrad = true;
+    D.name = 'D';
+  }
+
+  get params(): Tensor[] {
+    return [this.D];
+  }
+
+  get named(): Record<string, Tensor> {
+    return { D: this.D };
+  }
+
+  apply(z: Tensor): Tensor {
+    expectShape('DenseDictionary.apply', 'codes', z, [-1, this.atoms]);
+    return matmul(z, this.D, { transB: true });
+  }
+
+  adjoint(x: Tensor): Tensor {
+    expectShape('DenseDictionary.adjoint', 'signal', x, [-1, this.outChannels]);
+    return matmul(x, this.D);
+  }
+
+  /** Largest eigenvalue of the smaller Gram matrix (DᵀD or DDᵀ). */
+  normSq(): number {
+    return noGrad(() => {
+      const [m, p] = [this.outChannels, this.atoms];
+      const n = Math.min(m, p);
+      const G = new Float64Array(n * n);
+      // m ≤ p: G = D·Dᵀ ([m, m]); else G = Dᵀ·D ([p, p])
+      if (m <= p) gemm(false, true, m, m, p, 1, this.D.data, this.D.data, 0, G);
+      else gemm(true, false, p, p, m, 1, this.D.data, this.D.data, 0, G);
+      const w = new Float64Array(n);
+      return powerIteration((v) => {
+        gemm(false, false, n, 1, n, 1, G, v, 0, w);
+        return w.slice();
+      }, n);
+    });
+  }
+
+  minResolution(): number {
+    return 1;
+  }
+
+  atomArrays(): Float64Array[] {
+    const [m, p] = [this.outChannels, this.atoms];
+    return Array.from({ length: p }, (_, c) => {
+      const a = new Float64Array(m);
+      for (let i = 0; i < m; i++) a[i] = this.D.data[i * p + c];
+      return a;
+    });
+  }
+
+  blocks(): ParameterBlock[] {
+    return [{ data: this.D.data, outChannels: this.outChannels, atoms: this.atoms, taps: 1, tapWeight: () => 1 }];
+  }
+}
