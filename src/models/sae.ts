@@ -74,18 +74,14 @@ export class SparseAutoencoder {
     return 0.95 / n2;
   }
 
-  private resolutionOf(x: Tensor): number {
-    return this.functional ? x.shape[2] : 1;
-  }
-
   /** Codes z^T for input x ([B, m] or [B, c_in, N]); gradient mode `decoder` encodes without a tape. */
   encode(x: Tensor): Tensor {
-    const xs = this.cast(x);
+    const xs = castTo(x, this.config.dtype);
     this.checkInput(xs);
     const run = () =>
       unrolledIsta(this.dictionary, this.lifting ? this.lifting.lift(xs) : xs, {
         iters: this.config.iters,
-        alpha: this.stepSize(this.resolutionOf(xs)),
+        alpha: this.stepSize(this.functional ? xs.shape[2] : 1),
         lambda: this.config.learnLambda ? this.lambda : this.lambda.item(),
         oneSided: this.config.oneSided,
       });
@@ -105,7 +101,7 @@ export class SparseAutoencoder {
 
   /** ½·mean over the batch of ‖x − x̂‖² (sum over features). */
   loss(x: Tensor): ForwardResult & { loss: Tensor } {
-    const xs = this.cast(x);
+    const xs = castTo(x, this.config.dtype);
     const r = this.forward(xs);
     return { ...r, loss: scale(sqNorm(sub(xs, r.reconstruction)), 0.5 / xs.shape[0]) };
   }
@@ -153,8 +149,8 @@ export class SparseAutoencoder {
       return out;
     });
   }
+}
 
-  private cast(x: Tensor): Tensor {
-    return x.dtype === this.config.dtype ? x : x.to(this.config.dtype);
-  }
+function castTo(x: Tensor, dtype: ModelConfig['dtype']): Tensor {
+  return x.dtype === dtype ? x : x.to(dtype);
 }
