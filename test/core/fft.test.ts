@@ -86,6 +86,9 @@ test('complex FFT equals the naive DFT for every N, forward and inverse, both no
     ifft(cr, ci);
     assert.ok(relErr(cr, ci, re, im, n) <= TOL, `ifft∘fft n=${n}`);
   }
+  // the sizes must exercise both algorithms and the generic odd-prime butterfly (7 ≤ p, mixed radix)
+  assert.ok(SIZES.some((n) => getComplexFFTPlan(n).algorithm === 'bluestein'), 'some size uses Bluestein');
+  assert.equal(getComplexFFTPlan(49).algorithm, 'mixed-radix');
 });
 
 test('real FFT equals the naive DFT for every N on both paths (FFT and direct), both normalisations', () => {

@@ -14,14 +14,8 @@ export class FFTError extends RangeError {
   override name = 'FFTError';
 }
 
-/**
- * Prime factors above this use Bluestein (cost ≈ 3 power-of-two FFTs of length ≥ 2N) instead of an
- * O(p) per-sample generic butterfly; measured crossover on V8 (see bench notes in the module report).
- */
-const MAX_GENERIC_RADIX = 31;
-
-/** Radices for the Stockham stages (2 or 4, 8s, then 3, 5, other odd primes), or null if a prime factor is too large. */
-function factorize(n: number): number[] | null {
+/** Radices for the Stockham stages: a leading 2 or 4, then 8s, then the odd primes in increasing order. */
+function factorize(n: number): number[] {
   const f: number[] = [];
   let m = n;
   // the power-of-two part as 8s with one leading 2 or 4 (the first stage needs no twiddles)
@@ -34,7 +28,44 @@ function factorize(n: number): number[] | null {
     while (m % p === 0) { f.push(p); m /= p; }
   }
   if (m > 1) f.push(m);
-  return f.every((p) => p <= MAX_GENERIC_RADIX) ? f : null;
+  return f;
+}
+
+/** The Bluestein convolution length: the cheapest 5-smooth L ≥ 2n − 1 (at most the next power of two). */
+function bluesteinLength(n: number): number {
+  let pow2 = 1;
+  while (pow2 < 2 * n - 1) pow2 *= 2;
+  let best = pow2, bestCost = mixedRadixCost(pow2);
+  for (let a = 1; a <= pow2; a *= 2) {
+    for (let b = a; b <= pow2; b *= 3) {
+      for (let L = b; L <= pow2; L *= 5) {
+        if (L < 2 * n - 1) continue;
+        const c = mixedRadixCost(L);
+        if (c < bestCost) { best = L; bestCost = c; }
+      }
+    }
+  }
+  return best;
+}
+
+/*
+ * Cost model (≈ ns per transform on V8, fitted on this project's bench machine): a Stockham stage costs
+ * ≈ 2.6 ns per element for the hand-written radices (≤ 8) and ≈ p ns per element for a generic prime p;
+ * Bluestein costs 3 power-of-two FFTs of length L plus ≈ 4·L ns of chirp products. Used to choose
+ * mixed radix vs Bluestein per length, and the direct DFT vs the FFT for pruned real transforms.
+ */
+function mixedRadixCost(n: number): number {
+  let c = 0;
+  for (const r of factorize(n)) c += n * (r <= 8 ? 2.6 : r);
+  return c;
+}
+function bluesteinCost(n: number): number {
+  const L = bluesteinLength(n);
+  return 3 * mixedRadixCost(L) + 4 * L;
+}
+/** Estimated cost of one complex FFT of length n with the algorithm `ComplexFFT` picks. */
+function complexCost(n: number): number {
+  return Math.min(mixedRadixCost(n), bluesteinCost(n));
 }
 
 /** cos/sin of −2π·num/den with exact zeros and ±1 on the axes (so Nyquist and DC terms stay exactly real). */
@@ -324,6 +355,8 @@ function checkLength(n: number, where: string): void {
  */
 export class ComplexFFT {
   readonly n: number;
+  /** 'mixed-radix' (Stockham stages) or 'bluestein' (chirp-z through power-of-two FFTs), whichever the cost model rates faster */
+  readonly algorithm: 'mixed-radix' | 'bluestein';
   /** @internal input buffers that `execute` transforms (callers inside the kernels fill them directly) */
   readonly inRe: Float64Array;
   /** @internal */
@@ -354,10 +387,11 @@ export class ComplexFFT {
     this.tmpIm = new Float64Array(n);
     this.outRe = this.inRe;
     this.outIm = this.inIm;
-    const radices = factorize(n);
+    this.algorithm = bluesteinCost(n) < mixedRadixCost(n) ? 'bluestein' : 'mixed-radix';
     this.stages = [];
     let maxRadix = 0;
-    if (radices) {
+    if (this.algorithm === 'mixed-radix') {
+      const radices = factorize(n);
       let ns = 1;
       for (const r of radices) {
         this.stages.push(makeStage(r, ns));
@@ -365,14 +399,12 @@ export class ComplexFFT {
         maxRadix = Math.max(maxRadix, r);
       }
     } else {
-      let L = 1;
-      while (L < 2 * n - 1) L *= 2;
+      const L = bluesteinLength(n);
       this.sub = new ComplexFFT(L);
       this.chirpRe = new Float64Array(n);
       this.chirpIm = new Float64Array(n);
-      for (let m = 0; m < n; m++) {
-        // e^{−iπm²/n} = e^{−2πi·(m² mod 2n)/(2n)}; m² < 2^53 for n ≤ 2^26, exact
-        const q = (m * m) % (2 * n);
+      // e^{−iπm²/n} = e^{−2πi·(m² mod 2n)/(2n)}, with m² mod 2n updated exactly as (m+1)² = m² + 2m + 1
+      for (let m = 0, q = 0; m < n; q = (q + 2 * m + 1) % (2 * n), m++) {
         this.chirpRe[m] = rootCos(q, 2 * n);
         this.chirpIm[m] = rootSin(q, 2 * n);
       }
@@ -709,10 +741,17 @@ export class RealFFT {
   }
 }
 
-/** Default `directMaxModes`: direct DFT costs ≈ modes·n/2 multiply-adds (×2), FFT ≈ c·n·log2 n; see report for the fit. */
+/** Largest direct-DFT table (entries per cos/sin table) before it stops fitting in cache and the direct path loses. */
+const MAX_DIRECT_TABLE = 1 << 16;
+
+/**
+ * Default `directMaxModes`: the direct forward + inverse cost ≈ 4.5 ns·modes·(⌊n/2⌋+1) (fitted like the
+ * FFT cost model) against two complex FFTs of the plan; pack/split costs are common to both and omitted.
+ */
 function defaultDirectModes(n: number): number {
-  void n;
-  return 0;
+  const w = (n >> 1) + 1;
+  const fftCost = 2 * complexCost(n % 2 === 0 ? n / 2 : n);
+  return Math.min(Math.floor(fftCost / (4.5 * w)), Math.floor(MAX_DIRECT_TABLE / w), w);
 }
 
 const complexPlans = new Map<number, ComplexFFT>();
