@@ -1,9 +1,11 @@
 /**
  * Dictionary recovery metrics (SPEC §5): Hungarian-matched, sign-invariant dictionary
  * error, its shift-invariant functional version at a common resolution, and mutual
- * coherence. Correlations over shifts are direct O(c_in·N²) loops per pair: exact, and
- * fast enough for the sizes we evaluate (p ≤ 64, N ≤ 512).
+ * coherence. Correlations over all shifts use the core real FFT (O(c_in·N log N) per pair);
+ * the inner product at the chosen shift is then re-evaluated directly, so exact copies
+ * score exactly.
  */
+import { getRealFFTPlan, type RealFFT } from '../core/kernels/fft.js';
 import { MetricsError, maxWeightAssignment } from './assignment.js';
 
 /** A dictionary as a list of atoms. Euclidean: length m. Functional: `[c_in, N]` flattened channel-major. */
@@ -131,56 +133,85 @@ export function dictionaryError(truth: Atoms, learned: Atoms): DictionaryErrorRe
   const t = normalisedAtoms('dictionaryError', 'truth', truth, undefined, false);
   const m = t.length > 0 ? t[0]!.length : undefined;
   const l = normalisedAtoms('dictionaryError', 'learned', learned, m);
+  const len = m ?? 0;
   const sim = new Float64Array(t.length * l.length);
   for (let i = 0; i < t.length; i++) {
-    for (let j = 0; j < l.length; j++) sim[i * l.length + j] = dot(t[i]!, l[j]!);
+    for (let j = 0; j < l.length; j++) sim[i * l.length + j] = shiftedDot(t[i]!, l[j]!, 1, len, 0);
   }
-  return matchBySimilarity(sim, t.length, l.length, (i, j, g) => {
-    const a = t[i]!;
-    const b = l[j]!;
-    let r = 0;
-    for (let n = 0; n < a.length; n++) r += (a[n]! - g * b[n]!) ** 2;
-    return Math.sqrt(r);
-  });
+  return matchBySimilarity(sim, t.length, l.length, (i, j, g) => shiftedResidual(t[i]!, l[j]!, 1, len, 0, g));
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
+/** `Σ_c Σ_n a[c,n]·b[c,(n−k) mod N]` (b delayed by k ∈ [0, N)), in two contiguous runs per channel. */
+function shiftedDot(a: Float64Array, b: Float64Array, channels: number, N: number, k: number): number {
   let s = 0;
-  for (let n = 0; n < a.length; n++) s += a[n]! * b[n]!;
+  for (let c = 0; c < channels; c++) {
+    const o = c * N;
+    for (let n = 0; n < k; n++) s += a[o + n]! * b[o + n - k + N]!;
+    for (let n = k; n < N; n++) s += a[o + n]! * b[o + n - k]!;
+  }
   return s;
 }
 
-/** Each channel of `b` written twice in a row (`[c_in, 2N]`), so shifted reads need no modulo. */
-function doubled(b: Float64Array, channels: number, N: number): Float64Array {
-  const bb = new Float64Array(2 * b.length);
+/** `‖a − g·(b delayed by k)‖` over all channels, laid out as {@link shiftedDot}. */
+function shiftedResidual(a: Float64Array, b: Float64Array, channels: number, N: number, k: number, g: number): number {
+  let r = 0;
   for (let c = 0; c < channels; c++) {
-    const src = b.subarray(c * N, (c + 1) * N);
-    bb.set(src, 2 * c * N);
-    bb.set(src, 2 * c * N + N);
+    const o = c * N;
+    for (let n = 0; n < k; n++) r += (a[o + n]! - g * b[o + n - k + N]!) ** 2;
+    for (let n = k; n < N; n++) r += (a[o + n]! - g * b[o + n - k]!) ** 2;
   }
-  return bb;
+  return Math.sqrt(r);
 }
 
 /**
- * The circular shift k ∈ [0, N) maximising `|Σ_c Σ_n a[c,n]·b[c,(n−k) mod N]|`, with
- * that signed correlation; `bb` is `b` from {@link doubled}. Ties keep the smallest k.
+ * Best circular shifts between atoms `[channels, N]`: the correlation over all shifts is
+ * `r = irfft(Σ_c A_c·conj(B_c))` (`r[k] = Σ_c Σ_n a[c,n] b[c,(n−k) mod N]`), from spectra
+ * computed once per atom; buffers are reused across pairs.
  */
-function bestShift(a: Float64Array, bb: Float64Array, channels: number, N: number): { value: number; shift: number } {
-  let best = 0;
-  let bestK = 0;
-  for (let k = 0; k < N; k++) {
-    let s = 0;
-    for (let c = 0; c < channels; c++) {
-      const ao = c * N;
-      const bo = 2 * c * N + N - k;
-      for (let n = 0; n < N; n++) s += a[ao + n]! * bb[bo + n]!;
-    }
-    if (Math.abs(s) > Math.abs(best)) {
-      best = s;
-      bestK = k;
-    }
+class ShiftCorrelator {
+  private readonly plan: RealFFT;
+  private readonly K: number;
+  private readonly crossRe: Float64Array;
+  private readonly crossIm: Float64Array;
+  private readonly corr: Float64Array;
+
+  constructor(
+    private readonly channels: number,
+    private readonly N: number,
+  ) {
+    this.plan = getRealFFTPlan(N);
+    this.K = this.plan.bins;
+    this.crossRe = new Float64Array(this.K);
+    this.crossIm = new Float64Array(this.K);
+    this.corr = new Float64Array(N);
   }
-  return { value: best, shift: bestK };
+
+  /** Real spectra `[channels, K]` of an atom. */
+  spectrum(a: Float64Array): { re: Float64Array; im: Float64Array } {
+    const { channels, N, K } = this;
+    const re = new Float64Array(channels * K);
+    const im = new Float64Array(channels * K);
+    for (let c = 0; c < channels; c++) this.plan.forward(a, c * N, re, im, c * K);
+    return { re, im };
+  }
+
+  /** The shift k ∈ [0, N) maximising |r[k]| (ties: smallest k). */
+  bestShift(A: { re: Float64Array; im: Float64Array }, B: { re: Float64Array; im: Float64Array }): number {
+    const { channels, K, crossRe, crossIm, corr } = this;
+    crossRe.fill(0);
+    crossIm.fill(0);
+    for (let c = 0; c < channels; c++) {
+      for (let f = 0; f < K; f++) {
+        const i = c * K + f;
+        crossRe[f]! += A.re[i]! * B.re[i]! + A.im[i]! * B.im[i]!;
+        crossIm[f]! += A.im[i]! * B.re[i]! - A.re[i]! * B.im[i]!;
+      }
+    }
+    this.plan.inverse(crossRe, crossIm, 0, corr);
+    let bestK = 0;
+    for (let k = 1; k < this.N; k++) if (Math.abs(corr[k]!) > Math.abs(corr[bestK]!)) bestK = k;
+    return bestK;
+  }
 }
 
 function checkResolution(fn: string, field: string, atoms: Atoms, channels: number): number {
@@ -224,25 +255,17 @@ export function shiftInvariantDictionaryError(
   const pl = l.length;
   const sim = new Float64Array(t.length * pl);
   const shifts = new Int32Array(t.length * pl);
-  const ll = l.map((b) => doubled(b, channels, N));
+  const corr = new ShiftCorrelator(channels, N);
+  const tSpec = t.map((a) => corr.spectrum(a));
   for (let j = 0; j < pl; j++) {
+    const lSpec = corr.spectrum(l[j]!);
     for (let i = 0; i < t.length; i++) {
-      const r = bestShift(t[i]!, ll[j]!, channels, N);
-      sim[i * pl + j] = r.value;
-      shifts[i * pl + j] = r.shift;
+      const k = corr.bestShift(tSpec[i]!, lSpec);
+      sim[i * pl + j] = shiftedDot(t[i]!, l[j]!, channels, N, k);
+      shifts[i * pl + j] = k;
     }
   }
-  const res = matchBySimilarity(sim, t.length, pl, (i, j, g) => {
-    const a = t[i]!;
-    const bb = ll[j]!;
-    const k = shifts[i * pl + j]!;
-    let r = 0;
-    for (let c = 0; c < channels; c++) {
-      const bo = 2 * c * N + N - k;
-      for (let n = 0; n < N; n++) r += (a[c * N + n]! - g * bb[bo + n]!) ** 2;
-    }
-    return Math.sqrt(r);
-  });
+  const res = matchBySimilarity(sim, t.length, pl, (i, j, g) => shiftedResidual(t[i]!, l[j]!, channels, N, shifts[i * pl + j]!, g));
   const shift = res.match.map((j, i) => {
     if (j < 0) return 0;
     const k = shifts[i * pl + j]!;
@@ -267,12 +290,15 @@ export function mutualCoherence(atoms: Atoms, opts: { channels?: number; shiftIn
   const d = normalisedAtoms(fn, 'atoms', atoms);
   const p = d.length;
   const gram = new Float64Array(p * p);
+  if (p === 0) return { max: 0, meanOffDiagonal: 0, gram };
+  const corr = shiftInvariant ? new ShiftCorrelator(channels, N) : undefined;
+  const spec = corr ? d.map((a) => corr.spectrum(a)) : [];
   let max = 0;
   let sum = 0;
   for (let j = 0; j < p; j++) {
-    const bb = shiftInvariant ? doubled(d[j]!, channels, N) : undefined;
     for (let i = 0; i <= j; i++) {
-      const g = i === j ? dot(d[i]!, d[i]!) : bb ? bestShift(d[i]!, bb, channels, N).value : dot(d[i]!, d[j]!);
+      const k = corr && i !== j ? corr.bestShift(spec[i]!, spec[j]!) : 0;
+      const g = corr ? shiftedDot(d[i]!, d[j]!, channels, N, k) : shiftedDot(d[i]!, d[j]!, 1, d[i]!.length, 0);
       gram[i * p + j] = g;
       gram[j * p + i] = g;
       if (i !== j) {
@@ -301,55 +327,26 @@ function resampleChannels(fn: string, atom: ArrayLike<number>, fromN: number, to
  * atom.length / fromN`). Upsampling evaluates the trigonometric interpolant (the
  * source Nyquist mode, if any, as a cosine), so it is exact for functions with modes
  * `|k| < fromN/2`; downsampling keeps the modes `|k| ≤ toN/2` (an ideal low-pass, then
- * sampling). Direct DFT: O(c_in·(fromN + toN)·min(fromN, toN)/2).
+ * sampling). Uses the core real FFT: O(c_in·(fromN log fromN + toN log toN)).
  */
 export function resampleFourier(atom: ArrayLike<number>, fromN: number, toN: number): Float64Array {
   const channels = resampleChannels('resampleFourier', atom, fromN, toN);
   const out = new Float64Array(channels * toN);
-  const kmax = Math.floor(Math.min(fromN, toN) / 2);
-  const [cosFrom, sinFrom] = trigTables(fromN);
-  const [cosTo, sinTo] = trigTables(toN);
-  const re = new Float64Array(kmax + 1);
-  const im = new Float64Array(kmax + 1);
+  const k = Math.floor(Math.min(fromN, toN) / 2); // highest kept mode
+  const fwd = getRealFFTPlan(fromN);
+  const inv = getRealFFTPlan(toN);
+  const re = new Float64Array(k + 1);
+  const im = new Float64Array(k + 1);
   for (let c = 0; c < channels; c++) {
-    const xo = c * fromN;
-    // forward-normalised coefficients X_k = (1/N) Σ x[n] e^{−2πikn/N}, k = 0..kmax
-    for (let k = 0; k <= kmax; k++) {
-      let a = 0;
-      let b = 0;
-      for (let n = 0; n < fromN; n++) {
-        const j = (k * n) % fromN;
-        const x = atom[xo + n]!;
-        a += x * cosFrom[j]!;
-        b -= x * sinFrom[j]!;
-      }
-      // a mode k > 0 stands for the pair ±k (factor 2); the source Nyquist mode is one real cosine
-      const w = k === 0 ? 1 : 2 * k === fromN ? 1 : 2;
-      re[k] = (w * a) / fromN;
-      im[k] = (w * b) / fromN;
-    }
-    const yo = c * toN;
-    for (let n = 0; n < toN; n++) {
-      let y = 0;
-      for (let k = 0; k <= kmax; k++) {
-        const j = (k * n) % toN;
-        y += re[k]! * cosTo[j]! - im[k]! * sinTo[j]!;
-      }
-      out[yo + n] = y;
-    }
+    fwd.forward(atom, c * fromN, re, im, 0, k + 1, 'forward');
+    // the inverse counts mode k twice (±k) unless it is the target's Nyquist bin (once): a source
+    // Nyquist bin is one real cosine, so halve it when it is not the target's Nyquist; a target
+    // Nyquist below the source's must carry X_k + X_{−k} = 2·Re X_k
+    if (2 * k === fromN && toN > fromN) re[k]! /= 2;
+    else if (2 * k === toN && fromN > toN) re[k]! *= 2;
+    inv.inverse(re, im, 0, out, c * toN, k + 1, 'forward');
   }
   return out;
-}
-
-/** `cos(2πj/N)` and `sin(2πj/N)` for j = 0..N−1. */
-function trigTables(N: number): [Float64Array, Float64Array] {
-  const c = new Float64Array(N);
-  const s = new Float64Array(N);
-  for (let j = 0; j < N; j++) {
-    c[j] = Math.cos((2 * Math.PI * j) / N);
-    s[j] = Math.sin((2 * Math.PI * j) / N);
-  }
-  return [c, s];
 }
 
 /**

@@ -238,6 +238,15 @@ describe('resampling', () => {
     y.forEach((v, n) => assert.ok(Math.abs(v - Math.cos((2 * Math.PI * 8 * n) / 32)) < 1e-12, `n = ${n}: ${v}`));
   });
 
+  it('resampleFourier keeps the target Nyquist mode when downsampling', () => {
+    // modes |k| ≤ toN/2 are kept, so a function whose top mode is exactly 32 = 64/2 is
+    // downsampled from 128 to 64 exactly: cos(2π·32·n/64 + 0.7) = cos(0.7)·(−1)^n
+    const f = (s: number) => Math.cos(2 * Math.PI * 32 * s + 0.7) + Math.sin(2 * Math.PI * 5 * s);
+    const x = Float64Array.from({ length: 128 }, (_, n) => f(n / 128));
+    const y = resampleFourier(x, 128, 64);
+    y.forEach((v, n) => assert.ok(Math.abs(v - f(n / 64)) < 1e-12, `n = ${n}: ${v} vs ${f(n / 64)}`));
+  });
+
   it('resampleNearest is exact for functions constant on the source cells', () => {
     const base = [0.3, -1, 2, 0.5, 0, 1.5, -0.7, 1]; // cells of width 1/8
     const at = (N: number) => Float64Array.from({ length: N }, (_, n) => base[Math.floor((n * 8) / N)]!);
