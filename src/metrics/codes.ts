@@ -3,15 +3,11 @@
  * precision/recall/F1 with a location tolerance and concept identity, amplitude error in
  * height (SAE-CNN) or mass (SAE-FNO) units, and the 1-sparse accuracy across resolutions.
  */
+import type { Occurrence } from '../data/functional.js';
 import { MetricsError, maxWeightAssignment, optimalAssignment } from './assignment.js';
 
-/** A true occurrence of a concept: `amp·φ_concept(s − tau)` in signal `signal`, `tau ∈ [0,1)` in function units. */
-export interface Occurrence {
-  signal: number;
-  concept: number;
-  tau: number;
-  amp: number;
-}
+/** A true occurrence `amp·φ_concept(s − tau)` in signal `signal`, `tau ∈ [0,1)` in function units (the data module's type). */
+export type { Occurrence };
 
 /** A peak found in functional codes `[count, C, N]`. */
 export interface Detection {
