@@ -1,234 +1,307 @@
 /**
- * SAE-FNO dictionary kernels (SPEC §4) on raw arrays: the truncated spectral multiply
- * (Dz)[b,i,n] = Σ_c Σ_{|k|<M} w[i,c,k]·Z[b,c,k]·e^{2πikn/N} with forward-normalised Z, its exact
- * adjoint, the weight gradient and ‖D‖². Shapes: z [B, C, N], x [B, c_out, N], w [c_out, C, M].
- * Only the M kept modes are ever computed (a pruned DFT, O(N·M) per channel), with
- * w_{−k} = conj(w_k) and Im w_0 treated as zero. Requires N ≥ 2M − 1 (no Nyquist mode).
+ * SAE-FNO dictionary operator kernels (SPEC §4) on typed arrays: apply, exact adjoint, weight gradient,
+ * operator norm, and conversion to/from a CNN kernel. Hand-written so each channel's pruned real FFT is
+ * computed once per call and the channel contraction (complex multiply-accumulate) runs on M modes only.
+ *
+ * Operator, with forward-normalised coefficients Z_{c,k} = (1/N) Σ_m z_c[m] e^{−2πikm/N}:
+ *   (Dz)_i[n] = Σ_c Σ_{|k|<M} w_{i,c,k} Z_{c,k} e^{2πikn/N},   w_{i,c,−k} = conj(w_{i,c,k}),
+ * summed over distinct grid frequencies: at N = 2M−2 the Nyquist mode k = N/2 (= −N/2) is counted once,
+ * and the imaginary parts of w at k = 0 and at Nyquist do not act (as numpy/torch irfft). Equivalently
+ * (Dz)_i[n] = (1/N) Σ_c Σ_m κ_{i,c}((n−m)/N) z_c[m] with κ_{i,c}(s) = Σ_k w_{i,c,k} e^{2πiks}.
+ * Valid for M ≤ ⌊N/2⌋+1, i.e. N ≥ 2M−2; for N ≥ 2M−1 (no Nyquist mode) the operator is the same at every N.
  */
 import type { FloatArray } from '../tensor.js';
+import { getRealFFTPlan, type RealFFT } from './fft.js';
 
-/** Twiddles cos/sin(2πt/N), t ∈ [0, N), cached per N. */
-const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
-function twiddles(N: number): { cos: Float64Array; sin: Float64Array } {
-  let t = twiddleCache.get(N);
-  if (!t) {
-    t = { cos: new Float64Array(N), sin: new Float64Array(N) };
-    for (let n = 0; n < N; n++) {
-      t.cos[n] = Math.cos((2 * Math.PI * n) / N);
-      t.sin[n] = Math.sin((2 * Math.PI * n) / N);
-    }
-    twiddleCache.set(N, t);
-  }
-  return t;
+/** Invalid shapes, lengths or mode counts for a spectral kernel; the message names the function and field. */
+export class SpectralError extends RangeError {
+  override name = 'SpectralError';
 }
 
-function checkSizes(fn: string, N: number, M: number): void {
-  if (!Number.isInteger(M) || M < 1 || !Number.isInteger(N) || N < 2 * M - 1) {
-    throw new RangeError(`${fn}: resolution N = ${N} must be ≥ 2M − 1 = ${2 * M - 1} for M = ${M} modes`);
+function checkModes(where: string, N: number, M: number): void {
+  if (!Number.isInteger(N) || N < 1) throw new SpectralError(`${where}: resolution N must be a positive integer, got ${N}`);
+  if (!Number.isInteger(M) || M < 1) throw new SpectralError(`${where}: modes M must be a positive integer, got ${M}`);
+  if (2 * (M - 1) > N) {
+    throw new SpectralError(`${where}: resolution N=${N} is too small for M=${M} modes (need N ≥ 2M−1 = ${2 * M - 1}, or N = 2M−2 keeping the Nyquist mode)`);
   }
 }
 
-/** Forward-normalised coefficients of rows of length N: re/im [rows, M] ← (1/N)·Σ_n u[n]·e^{−2πikn/N}. */
-function analyse(u: ArrayLike<number>, rows: number, N: number, M: number, re: Float64Array, im: Float64Array): void {
-  const { cos, sin } = twiddles(N);
-  const inv = 1 / N;
-  for (let r = 0; r < rows; r++) {
-    const o = r * N;
+function checkDims(where: string, dims: Record<string, number>): void {
+  for (const [name, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 1) throw new SpectralError(`${where}: ${name} must be a positive integer, got ${v}`);
+  }
+}
+
+function checkLength(where: string, name: string, a: ArrayLike<number>, shape: number[]): void {
+  const want = shape.reduce((p, v) => p * v, 1);
+  if (a.length !== want) throw new SpectralError(`${where}: ${name} has length ${a.length}, expected [${shape.join(', ')}] = ${want}`);
+}
+
+/** Per-(N, M) plan: the real FFT and float64 scratch, grown on demand and reused across calls. */
+class SpectralPlan {
+  readonly fft: RealFFT;
+  /** spectra of the source channels, [channels, M] */
+  srcRe = new Float64Array(0);
+  srcIm = new Float64Array(0);
+  /** second set of spectra (the upstream gradient in `spectralWeightGrad`) */
+  auxRe = new Float64Array(0);
+  auxIm = new Float64Array(0);
+  /** one output spectrum, [M] */
+  readonly accRe: Float64Array;
+  readonly accIm: Float64Array;
+  /** ∂⟨g, Dz⟩/∂(Re w_k, Im w_k) factors per mode: N·2 (N·1 at k = 0 and Nyquist; 0 for Im there) */
+  readonly gradRe: Float64Array;
+  readonly gradIm: Float64Array;
+
+  constructor(readonly N: number, readonly M: number) {
+    this.fft = getRealFFTPlan(N);
+    this.accRe = new Float64Array(M);
+    this.accIm = new Float64Array(M);
+    this.gradRe = new Float64Array(M);
+    this.gradIm = new Float64Array(M);
     for (let k = 0; k < M; k++) {
-      let sr = 0;
-      let si = 0;
-      let t = 0;
-      for (let n = 0; n < N; n++) {
-        const v = u[o + n];
-        sr += v * cos[t];
-        si -= v * sin[t];
-        t += k;
-        if (t >= N) t -= N;
-      }
-      re[r * M + k] = sr * inv;
-      im[r * M + k] = si * inv;
+      const single = k === 0 || 2 * k === N;
+      this.gradRe[k] = N * (single ? 1 : 2);
+      this.gradIm[k] = single ? 0 : 2 * N;
+    }
+  }
+
+  /** Spectra buffers for `channels` rows. */
+  ensure(channels: number): void {
+    const len = channels * this.M;
+    if (this.srcRe.length < len) {
+      this.srcRe = new Float64Array(len); this.srcIm = new Float64Array(len);
+      this.auxRe = new Float64Array(len); this.auxIm = new Float64Array(len);
     }
   }
 }
 
-/** Real signals from M modes with Hermitian symmetry: out[n] = Re Y_0 + 2·Σ_{k≥1} Re(Y_k·e^{2πikn/N}). */
-function synthesise(re: Float64Array, im: Float64Array, rows: number, N: number, M: number, out: FloatArray): void {
-  const { cos, sin } = twiddles(N);
-  for (let r = 0; r < rows; r++) {
-    const o = r * N;
-    const y0 = re[r * M];
-    for (let n = 0; n < N; n++) out[o + n] = y0;
-    for (let k = 1; k < M; k++) {
-      const ar = 2 * re[r * M + k];
-      const ai = 2 * im[r * M + k];
-      let t = 0;
-      for (let n = 0; n < N; n++) {
-        out[o + n] += ar * cos[t] - ai * sin[t];
-        t += k;
-        if (t >= N) t -= N;
-      }
-    }
-  }
+const plans = new Map<string, SpectralPlan>();
+
+function getPlan(N: number, M: number): SpectralPlan {
+  const key = `${N}:${M}`;
+  let p = plans.get(key);
+  if (!p) { p = new SpectralPlan(N, M); plans.set(key, p); }
+  return p;
 }
 
 /**
- * Y[b,o,k] = Σ_c W(o,c,k)·U[b,c,k] over the kept modes, where W(o,c,k) is w[o,c,k] (forward)
- * or conj(w[c,o,k]) (adjoint: channels swap roles); Im w_0 is treated as zero.
+ * The shared loop of apply and adjoint: out[b,d,:] = irfft(Σ_s v_{d,s,k}·rfft(src[b,s,:])_k) with
+ * v_{d,s} = w_{d,s} (apply: src has C channels, out cin) or v_{d,s} = conj(w_{s,d}) (adjoint: src has cin, out C).
  */
-function mac(ure: Float64Array, uim: Float64Array, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, cIn: number, cOut: number, M: number, adjoint: boolean, yre: Float64Array, yim: Float64Array): void {
-  yre.fill(0);
-  yim.fill(0);
-  // weights stored [c_out_op, C_op, M]; forward: (o, c) = (i, c) → index (o·cIn + c); adjoint: (o, c) = (c_op, i) → (c·cOut + o)
+function spectralMac(src: ArrayLike<number>, srcCh: number, dstCh: number, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, N: number, M: number, out: FloatArray, adjoint: boolean): void {
+  const p = getPlan(N, M);
+  p.ensure(srcCh);
+  const { fft, srcRe: Sr, srcIm: Si, accRe: Ar, accIm: Ai } = p;
+  const sign = adjoint ? -1 : 1;
   for (let b = 0; b < B; b++) {
-    for (let o = 0; o < cOut; o++) {
-      const yo = (b * cOut + o) * M;
-      for (let c = 0; c < cIn; c++) {
-        const uo = (b * cIn + c) * M;
-        const wo = (adjoint ? c * cOut + o : o * cIn + c) * M;
-        const sgn = adjoint ? -1 : 1;
-        yre[yo] += wRe[wo] * ure[uo];
-        yim[yo] += wRe[wo] * uim[uo];
-        for (let k = 1; k < M; k++) {
-          const wr = wRe[wo + k];
-          const wi = sgn * wIm[wo + k];
-          const ur = ure[uo + k];
-          const ui = uim[uo + k];
-          yre[yo + k] += wr * ur - wi * ui;
-          yim[yo + k] += wr * ui + wi * ur;
+    fft.forwardRows(src, b * srcCh * N, srcCh, Sr, Si, 0, M, 'forward');
+    for (let d = 0; d < dstCh; d++) {
+      Ar.fill(0); Ai.fill(0);
+      for (let s = 0; s < srcCh; s++) {
+        const w0 = adjoint ? (s * dstCh + d) * M : (d * srcCh + s) * M;
+        const s0 = s * M;
+        for (let k = 0; k < M; k++) {
+          const wr = wRe[w0 + k], wi = sign * wIm[w0 + k];
+          const zr = Sr[s0 + k], zi = Si[s0 + k];
+          Ar[k] += wr * zr - wi * zi;
+          Ai[k] += wr * zi + wi * zr;
         }
       }
-    }
-  }
-}
-
-/** D z: z [B, C, N], w [cout, C, M] → out [B, cout, N] (overwritten). */
-export function spectralApply(z: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, C: number, cout: number, N: number, M: number, out: FloatArray): void {
-  checkSizes('spectralApply', N, M);
-  const zr = new Float64Array(B * C * M);
-  const zi = new Float64Array(B * C * M);
-  analyse(z, B * C, N, M, zr, zi);
-  const yr = new Float64Array(B * cout * M);
-  const yi = new Float64Array(B * cout * M);
-  mac(zr, zi, wRe, wIm, B, C, cout, M, false, yr, yi);
-  synthesise(yr, yi, B * cout, N, M, out);
-}
-
-/** Dᵀ x, the exact Euclidean adjoint (the same multiply with conj(w)): x [B, cout, N] → out [B, C, N]. */
-export function spectralAdjoint(x: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, C: number, cout: number, N: number, M: number, out: FloatArray): void {
-  checkSizes('spectralAdjoint', N, M);
-  const xr = new Float64Array(B * cout * M);
-  const xi = new Float64Array(B * cout * M);
-  analyse(x, B * cout, N, M, xr, xi);
-  const yr = new Float64Array(B * C * M);
-  const yi = new Float64Array(B * C * M);
-  mac(xr, xi, wRe, wIm, B, cout, C, M, true, yr, yi);
-  synthesise(yr, yi, B * C, N, M, out);
-}
-
-/**
- * Accumulates ∂⟨g, Dz⟩/∂Re w and ∂/∂Im w into gRe, gIm [cout, C, M]. With P_k = Z_k·conj(G_k)
- * summed over the batch: ∂/∂Re w_k = N·m_k·Re P_k, ∂/∂Im w_k = −N·m_k·Im P_k, where m_0 = 1,
- * m_k = 2 (the ±k pair), and the k = 0 imaginary gradient is 0 (that parameter does not act).
- */
-export function spectralWeightGrad(z: ArrayLike<number>, g: ArrayLike<number>, B: number, C: number, cout: number, N: number, M: number, gRe: FloatArray, gIm: FloatArray): void {
-  checkSizes('spectralWeightGrad', N, M);
-  const zr = new Float64Array(B * C * M);
-  const zi = new Float64Array(B * C * M);
-  const gr = new Float64Array(B * cout * M);
-  const gi = new Float64Array(B * cout * M);
-  analyse(z, B * C, N, M, zr, zi);
-  analyse(g, B * cout, N, M, gr, gi);
-  for (let i = 0; i < cout; i++) {
-    for (let c = 0; c < C; c++) {
-      const wo = (i * C + c) * M;
-      for (let k = 0; k < M; k++) {
-        let pr = 0;
-        let pi = 0;
-        for (let b = 0; b < B; b++) {
-          const a = (b * C + c) * M + k;
-          const q = (b * cout + i) * M + k;
-          // Z·conj(G)
-          pr += zr[a] * gr[q] + zi[a] * gi[q];
-          pi += zi[a] * gr[q] - zr[a] * gi[q];
-        }
-        const m = k === 0 ? N : 2 * N;
-        gRe[wo + k] += m * pr;
-        if (k > 0) gIm[wo + k] -= m * pi;
-      }
+      // unnormalised inverse: Σ_k Y_k e^{2πikn/N} over the Hermitian extension (imag of DC/Nyquist dropped)
+      fft.inverse(Ar, Ai, 0, out, (b * dstCh + d) * N, M, 'forward');
     }
   }
 }
 
 /**
- * ‖D‖² = max_k λ_max(W_k W_kᴴ) with W_k = w[:, :, k] (cout × C, Im w_0 = 0); independent of N.
- * λ_max of the smaller Hermitian Gram by power iteration (sizes here are ≤ a few dozen).
+ * Applies the spectral dictionary: (Dz)[b,i,n] = Σ_c Σ_{|k|<M} w_{i,c,k} Z_{b,c,k} e^{2πikn/N} (module header).
+ * z: [B, C, N]; wRe, wIm: [cin, C, M]; out: [B, cin, N] (overwritten). Requires N ≥ 2M−2.
  */
-export function spectralNormSq(wRe: ArrayLike<number>, wIm: ArrayLike<number>, cout: number, C: number, M: number): number {
-  const n = Math.min(cout, C);
-  const gr = new Float64Array(n * n);
-  const gi = new Float64Array(n * n);
+export function spectralApply(z: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, C: number, cin: number, N: number, M: number, out: FloatArray): void {
+  const where = 'spectralApply';
+  checkDims(where, { B, C, cin });
+  checkModes(where, N, M);
+  checkLength(where, 'z', z, [B, C, N]);
+  checkLength(where, 'wRe', wRe, [cin, C, M]);
+  checkLength(where, 'wIm', wIm, [cin, C, M]);
+  checkLength(where, 'out', out, [B, cin, N]);
+  spectralMac(z, C, cin, wRe, wIm, B, N, M, out, false);
+}
+
+/**
+ * Exact adjoint of `spectralApply` under the Euclidean inner product of sample vectors. Each real mode
+ * term of D is (1/N)·2Re(w e^{2πik(n−m)/N}), whose transpose swaps n and m, i.e. conjugates w; so Dᵀ is
+ * the same operator with conj(w) and the channel roles swapped: (Dᵀx)[b,c,m] = Σ_i Σ_k conj(w_{i,c,k}) X_{b,i,k} e^{2πikm/N}.
+ * x: [B, cin, N]; wRe, wIm: [cin, C, M]; out: [B, C, N] (overwritten).
+ */
+export function spectralAdjoint(x: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, C: number, cin: number, N: number, M: number, out: FloatArray): void {
+  const where = 'spectralAdjoint';
+  checkDims(where, { B, C, cin });
+  checkModes(where, N, M);
+  checkLength(where, 'x', x, [B, cin, N]);
+  checkLength(where, 'wRe', wRe, [cin, C, M]);
+  checkLength(where, 'wIm', wIm, [cin, C, M]);
+  checkLength(where, 'out', out, [B, C, N]);
+  spectralMac(x, cin, C, wRe, wIm, B, N, M, out, true);
+}
+
+/**
+ * Accumulates (+=) the gradient of ⟨gx, D z⟩ w.r.t. the weights. With Z, G the forward-normalised spectra
+ * of z and gx, and Σ_n gx[n] e^{2πikn/N} = N·conj(G_k):
+ *   ∂/∂Re w_{i,c,k} = s_k·N·Σ_b Re(Z_{b,c,k} conj G_{b,i,k}),  ∂/∂Im w_{i,c,k} = −s_k·N·Σ_b Im(Z_{b,c,k} conj G_{b,i,k}),
+ * s_k = 2 for 0 < k < N/2 (the ±k pair), 1 at k = 0 and Nyquist, where the imaginary gradient is 0.
+ * z: [B, C, N]; gx: [B, cin, N]; gRe, gIm: [cin, C, M] (accumulated; the batch sum is formed in float64).
+ */
+export function spectralWeightGrad(z: ArrayLike<number>, gx: ArrayLike<number>, B: number, C: number, cin: number, N: number, M: number, gRe: FloatArray, gIm: FloatArray): void {
+  const where = 'spectralWeightGrad';
+  checkDims(where, { B, C, cin });
+  checkModes(where, N, M);
+  checkLength(where, 'z', z, [B, C, N]);
+  checkLength(where, 'gx', gx, [B, cin, N]);
+  checkLength(where, 'gRe', gRe, [cin, C, M]);
+  checkLength(where, 'gIm', gIm, [cin, C, M]);
+  const p = getPlan(N, M);
+  p.ensure(Math.max(C, cin));
+  const { fft, srcRe: Zr, srcIm: Zi, auxRe: Gr, auxIm: Gi, gradRe: fr, gradIm: fi } = p;
+  const len = cin * C * M;
+  const accRe = new Float64Array(len), accIm = new Float64Array(len);
+  for (let b = 0; b < B; b++) {
+    fft.forwardRows(z, b * C * N, C, Zr, Zi, 0, M, 'forward');
+    fft.forwardRows(gx, b * cin * N, cin, Gr, Gi, 0, M, 'forward');
+    for (let i = 0; i < cin; i++) {
+      for (let c = 0; c < C; c++) {
+        const w0 = (i * C + c) * M, z0 = c * M, g0 = i * M;
+        for (let k = 0; k < M; k++) {
+          const zr = Zr[z0 + k], zi = Zi[z0 + k], gr = Gr[g0 + k], gi = Gi[g0 + k];
+          accRe[w0 + k] += zr * gr + zi * gi;
+          accIm[w0 + k] += zi * gr - zr * gi;
+        }
+      }
+    }
+  }
+  for (let j = 0; j < len; j++) {
+    const k = j % M;
+    gRe[j] += fr[k] * accRe[j];
+    gIm[j] -= fi[k] * accIm[j];
+  }
+}
+
+/** Largest eigenvalue of a real symmetric n×n matrix a (row-major, destroyed) by cyclic Jacobi rotations. */
+function maxEigenSymmetric(a: Float64Array, n: number): number {
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0, diag = 0;
+    for (let i = 0; i < n; i++) {
+      diag += a[i * n + i] ** 2;
+      for (let j = i + 1; j < n; j++) off += a[i * n + j] ** 2;
+    }
+    if (off <= 1e-32 * diag || off === 0) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q];
+        if (apq === 0) continue;
+        // rotation J (c at pp, qq; s at pq; −s at qp) with t = tan φ the smaller root of t² + 2θt − 1 = 0 zeroes a_pq
+        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p], akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq; a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k], aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk; a[q * n + k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  let mx = -Infinity;
+  for (let i = 0; i < n; i++) mx = Math.max(mx, a[i * n + i]);
+  return mx;
+}
+
+/**
+ * ‖D‖² (squared operator norm, = the Lipschitz constant of ½‖Dz‖²'s gradient). D is block-diagonal over
+ * modes, so ‖D‖² = max_k λ_max(W_k W_kᴴ) with W_k = w[:, :, k] (cin×C); for cin = 1 that is max_k Σ_c |w_{c,k}|².
+ * The eigenvalue comes from the smaller Gram (cin×cin or C×C), embedded as a real symmetric matrix
+ * [[Re, −Im], [Im, Re]] (each eigenvalue doubled) and diagonalised by Jacobi: exact to round-off.
+ * Independent of N for N ≥ 2M−1. Imag of k = 0 never acts; pass N = 2M−2 to also drop the Nyquist imag
+ * (without N the result is then an upper bound). wRe, wIm: [cin, C, M].
+ */
+export function spectralNormSq(wRe: ArrayLike<number>, wIm: ArrayLike<number>, cin: number, C: number, M: number, N?: number): number {
+  const where = 'spectralNormSq';
+  checkDims(where, { cin, C, M });
+  if (N !== undefined) checkModes(where, N, M);
+  checkLength(where, 'wRe', wRe, [cin, C, M]);
+  checkLength(where, 'wIm', wIm, [cin, C, M]);
+  const small = Math.min(cin, C), n2 = 2 * small;
+  const a = new Float64Array(n2 * n2);
   let best = 0;
   for (let k = 0; k < M; k++) {
-    const im = (o: number, c: number) => (k === 0 ? 0 : wIm[(o * C + c) * M + k]);
-    const re = (o: number, c: number) => wRe[(o * C + c) * M + k];
-    // G = W Wᴴ (cout ≤ C) or Wᴴ W (C < cout); both have the same non-zero eigenvalues
-    for (let a = 0; a < n; a++) {
-      for (let b = 0; b < n; b++) {
-        let sr = 0;
-        let si = 0;
-        if (cout <= C) {
-          for (let c = 0; c < C; c++) {
-            sr += re(a, c) * re(b, c) + im(a, c) * im(b, c);
-            si += im(a, c) * re(b, c) - re(a, c) * im(b, c);
-          }
-        } else {
-          for (let o = 0; o < cout; o++) {
-            sr += re(o, a) * re(o, b) + im(o, a) * im(o, b);
-            si += re(o, a) * im(o, b) - im(o, a) * re(o, b);
-          }
+    const realOnly = k === 0 || (N !== undefined && 2 * k === N);
+    // Gram G = W Wᴴ (cin ≤ C) or Wᴴ W, entries G[u,v] = Σ_t x_{u,t} conj(x_{v,t})
+    // with x_{u,t} = w_{u,t} or conj(w_{t,u}); G = A + iB
+    a.fill(0);
+    for (let u = 0; u < small; u++) {
+      for (let v = u; v < small; v++) {
+        let gr = 0, gi = 0;
+        for (let t = 0; t < Math.max(cin, C); t++) {
+          const iu = cin <= C ? (u * C + t) * M + k : (t * C + u) * M + k;
+          const iv = cin <= C ? (v * C + t) * M + k : (t * C + v) * M + k;
+          const xr = wRe[iu], yr = wRe[iv];
+          const sg = cin <= C ? 1 : -1;
+          const xi = realOnly ? 0 : sg * wIm[iu], yi = realOnly ? 0 : sg * wIm[iv];
+          gr += xr * yr + xi * yi;
+          gi += xi * yr - xr * yi;
         }
-        gr[a * n + b] = sr;
-        gi[a * n + b] = si;
+        if (small === 1) { best = Math.max(best, gr); continue; }
+        a[u * n2 + v] = a[v * n2 + u] = gr;
+        a[(u + small) * n2 + v + small] = a[(v + small) * n2 + u + small] = gr;
+        // B block: [[A, −B], [B, A]] with B[u,v] = gi, B[v,u] = −gi
+        a[(u + small) * n2 + v] = gi; a[(v + small) * n2 + u] = -gi;
+        a[u * n2 + v + small] = -gi; a[v * n2 + u + small] = gi;
       }
     }
-    best = Math.max(best, hermitianMaxEig(gr, gi, n));
+    if (small > 1) best = Math.max(best, maxEigenSymmetric(a, n2));
   }
   return best;
 }
 
-/** Largest eigenvalue of a Hermitian PSD matrix (re, im row-major n×n) by power iteration from a fixed start. */
-function hermitianMaxEig(gr: Float64Array, gi: Float64Array, n: number): number {
-  if (n === 1) return gr[0];
-  let vr = new Float64Array(n);
-  let vi = new Float64Array(n);
-  for (let i = 0; i < n; i++) vr[i] = 1 + i / n;
-  let lam = 0;
-  for (let it = 0; it < 5000; it++) {
-    let nrm = 0;
-    for (let i = 0; i < n; i++) nrm += vr[i] * vr[i] + vi[i] * vi[i];
-    nrm = Math.sqrt(nrm);
-    if (nrm === 0) return 0;
-    const wr = new Float64Array(n);
-    const wi = new Float64Array(n);
-    for (let a = 0; a < n; a++) {
-      let sr = 0;
-      let si = 0;
-      for (let b = 0; b < n; b++) {
-        const xr = vr[b] / nrm;
-        const xi = vi[b] / nrm;
-        sr += gr[a * n + b] * xr - gi[a * n + b] * xi;
-        si += gr[a * n + b] * xi + gi[a * n + b] * xr;
-      }
-      wr[a] = sr;
-      wi[a] = si;
-    }
-    // Rayleigh quotient vᴴGv with v normalised
-    let next = 0;
-    for (let a = 0; a < n; a++) next += (vr[a] * wr[a] + vi[a] * wi[a]) / nrm;
-    vr = wr;
-    vi = wi;
-    if (Math.abs(next - lam) <= 1e-14 * Math.abs(next)) return next;
-    lam = next;
+/**
+ * Spectral weights equivalent to a CNN kernel at resolution N: with all modes (M = ⌊N/2⌋+1) spectralApply
+ * equals the circular convolution (Dz)_i[n] = Σ_c Σ_j d[i,c,j] z_c[(n−j) mod N]. Since that convolution is
+ * Σ_k D̂_k Z_k e^{2πikn/N} with D̂ the unnormalised DFT of d (taps wrapped mod N), w_k = D̂_k: N times the
+ * forward-normalised DFT of the kernel. Fewer modes keep the first M. d: [cin, C, K] (any K ≥ 1);
+ * wRe, wIm: [cin, C, M] (overwritten).
+ */
+export function kernelToSpectral(d: ArrayLike<number>, cin: number, C: number, K: number, N: number, M: number, wRe: FloatArray, wIm: FloatArray): void {
+  const where = 'kernelToSpectral';
+  checkDims(where, { cin, C, K });
+  checkModes(where, N, M);
+  checkLength(where, 'd', d, [cin, C, K]);
+  checkLength(where, 'wRe', wRe, [cin, C, M]);
+  checkLength(where, 'wIm', wIm, [cin, C, M]);
+  const fft = getRealFFTPlan(N);
+  const buf = new Float64Array(N);
+  for (let ic = 0; ic < cin * C; ic++) {
+    buf.fill(0);
+    for (let j = 0; j < K; j++) buf[j % N] += d[ic * K + j];
+    fft.forward(buf, 0, wRe, wIm, ic * M, M, 'backward');
   }
-  return lam;
+}
+
+/**
+ * The spatial kernel of spectral weights at resolution N (inverse of `kernelToSpectral`):
+ * d[i,c,j] = (1/N) Σ_{|k|<M} w_{i,c,k} e^{2πikj/N} = κ_{i,c}(j/N)/N, so spectralApply equals circular
+ * convolution with d. wRe, wIm: [cin, C, M]; d: [cin, C, N] (overwritten).
+ */
+export function spectralToKernel(wRe: ArrayLike<number>, wIm: ArrayLike<number>, cin: number, C: number, M: number, N: number, d: FloatArray): void {
+  const where = 'spectralToKernel';
+  checkDims(where, { cin, C });
+  checkModes(where, N, M);
+  checkLength(where, 'wRe', wRe, [cin, C, M]);
+  checkLength(where, 'wIm', wIm, [cin, C, M]);
+  checkLength(where, 'd', d, [cin, C, N]);
+  const fft = getRealFFTPlan(N);
+  for (let ic = 0; ic < cin * C; ic++) fft.inverse(wRe, wIm, ic * M, d, ic * N, M, 'backward');
 }
