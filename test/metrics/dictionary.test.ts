@@ -210,6 +210,22 @@ describe('shiftInvariantDictionaryError', () => {
     bestPerm.forEach((j, i) => assert.ok(Math.abs(r.perAtom[i]! - Math.sqrt(1 - sim[i]![j]! ** 2)) < 1e-12));
   });
 
+  it('offset is where circular-convolution codes peak: τ + offset', () => {
+    // decoder (Dz)[n] = Σ_j d[j]·z[(n−j) mod N] places the atom's origin at the code location, so
+    // the adjoint Dᵀx[n] = Σ_j d[j]·x[(n+j) mod N] peaks there; the learned atom is φ delayed by 6
+    const rng = new Rng(12);
+    const N = 64;
+    const phi = randomBandLimited(rng, 8);
+    const d = sample(phi, N, 6 / N);
+    const { offset } = shiftInvariantDictionaryError([sample(phi, N)], [d]);
+    for (const tau of [0, 10 / N, 60 / N]) {
+      const x = sample(phi, N, tau);
+      const z = Array.from({ length: N }, (_, n) => d.reduce((s, dj, j) => s + dj * x[(n + j) % N]!, 0));
+      const peak = z.indexOf(Math.max(...z));
+      assert.equal(peak, Math.round(((tau + offset[0]! + 1) % 1) * N), `tau = ${tau}`);
+    }
+  });
+
   it('rejects lengths that are not a multiple of channels', () => {
     assert.throws(
       () => shiftInvariantDictionaryError([new Float64Array(7).fill(1)], [new Float64Array(8).fill(1)], { channels: 2 }),
