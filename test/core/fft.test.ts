@@ -45,7 +45,7 @@ function relErr(gr: ArrayLike<number>, gi: ArrayLike<number> | null, wr: ArrayLi
 }
 
 /** Hermitian spectrum X_0..X_{K−1} → the naive real inverse Σ_{k=0}^{n−1} X_k e^{+2πikm/n} (imag of DC/Nyquist dropped). */
-function naiveRealInverse(xr: Float64Array, xi: Float64Array, n: number, modes: number): Float64Array {
+function naiveRealInverse(xr: ArrayLike<number>, xi: ArrayLike<number>, n: number, modes: number): Float64Array {
   const re = new Float64Array(n), im = new Float64Array(n);
   re[0] = xr[0];
   for (let k = 1; k < modes; k++) {
@@ -154,20 +154,31 @@ test('pruned modes: forward gives the full result\'s first M, inverse equals the
   }
 });
 
-test('inverse∘forward is the identity (real, both norms) and batch rows equal per-row calls', () => {
-  for (const n of [1, 2, 5, 12, 97, 128, 1000]) {
+test('batch rows (odd n pairs two rows per complex FFT) equal the naive DFT per row; inverse∘forward is the identity', () => {
+  for (const n of [1, 2, 5, 12, 97, 128, 1000, 1001]) {
     const p = getRealFFTPlan(n);
-    const rows = 3;
+    const rows = 5; // odd: pairs plus a leftover row
     const x = rand(rows * n);
-    for (const norm of NORMS) {
-      const re = new Float64Array(rows * p.bins), im = new Float64Array(rows * p.bins);
-      p.forwardRows(x, 0, rows, re, im, 0, p.bins, norm);
-      const r1 = new Float64Array(p.bins), i1 = new Float64Array(p.bins);
-      p.forward(x, n, r1, i1, 0, p.bins, norm);
-      assert.ok(relErr(re.subarray(p.bins), im.subarray(p.bins), r1, i1, p.bins) <= TOL, `row 1 n=${n}`);
-      const back = new Float64Array(rows * n);
-      p.inverseRows(re, im, 0, rows, back, 0, p.bins, norm);
-      assert.ok(relErr(back, null, x, null, rows * n) <= TOL, `identity n=${n} ${norm}`);
+    for (const M of new Set([p.bins, Math.min(2, p.bins)])) {
+      eachPath(p, (path) => {
+        for (const norm of NORMS) {
+          const re = new Float64Array(rows * M + 1), im = new Float64Array(rows * M + 1);
+          p.forwardRows(x, 0, rows, re, im, 1, M, norm);
+          const s = norm === 'forward' ? 1 / n : 1;
+          for (let r = 0; r < rows; r++) {
+            const [wr, wi] = naiveDft(x.subarray(r * n, (r + 1) * n), new Float64Array(n), -1);
+            const gr = re.subarray(1 + r * M), gi = im.subarray(1 + r * M);
+            assert.ok(relErr(gr, gi, wr.map((v) => v * s), wi.map((v) => v * s), M) <= TOL, `forwardRows n=${n} M=${M} row ${r} ${path} ${norm}`);
+          }
+          const back = new Float64Array(rows * n + 2);
+          p.inverseRows(re, im, 1, rows, back, 2, M, norm);
+          for (let r = 0; r < rows; r++) {
+            const want = naiveRealInverse(re.subarray(1 + r * M), im.subarray(1 + r * M), n, M).map((v) => (norm === 'backward' ? v / n : v));
+            assert.ok(relErr(back.subarray(2 + r * n), null, want, null, n) <= TOL, `inverseRows n=${n} M=${M} row ${r} ${path} ${norm}`);
+          }
+          if (M === p.bins) assert.ok(relErr(back.subarray(2), null, x, null, rows * n) <= TOL, `identity n=${n} ${path} ${norm}`);
+        }
+      });
     }
   }
 });

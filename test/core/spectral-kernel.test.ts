@@ -22,7 +22,7 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   return m;
 };
 
-// (N, M, cin, C): odd N, N = 2M−1 (smallest without Nyquist), N = 2M−2 (Nyquist kept), even N > 2M−1, M = 1
+// (N, M, cin, C): odd N, N = 2M−1 (smallest without Nyquist), N = 2M−2 (Nyquist kept), even N > 2M−1, M = 1, larger odd N
 const CASES: Array<[number, number, number, number]> = [
   [7, 3, 2, 3],
   [9, 5, 1, 2],
@@ -30,6 +30,7 @@ const CASES: Array<[number, number, number, number]> = [
   [16, 4, 3, 2],
   [10, 6, 1, 1],
   [5, 1, 2, 2],
+  [45, 12, 2, 3], // odd N on the FFT path (rows paired per complex FFT)
 ];
 
 /** Dense matrix of x ↦ op(x) (x: [inCh, N] → [outCh, N]) built column by column from unit vectors. */

@@ -649,14 +649,31 @@ export class RealFFT {
     else this.oddInverse(re, im, inOff, out, outOff, modes, scale);
   }
 
-  /** `forward` on each row of x: [rows, n] from offset xOff; outRe/outIm: [rows, modes] from outOff. */
+  /**
+   * `forward` on each row of x: [rows, n] from offset xOff; outRe/outIm: [rows, modes] from outOff.
+   * Odd n on the FFT path transforms two rows per complex FFT (x₁ + i·x₂), halving the cost.
+   */
   forwardRows(x: ArrayLike<number>, xOff: number, rows: number, outRe: FloatArray, outIm: FloatArray, outOff = 0, modes = this.bins, norm: FFTNorm = 'backward'): void {
-    for (let r = 0; r < rows; r++) this.forward(x, xOff + r * this.n, outRe, outIm, outOff + r * modes, modes, norm);
+    const n = this.n;
+    let r = 0;
+    if (n % 2 === 1 && modes > this.directMaxModes) {
+      this.checkModes(modes, 'forwardRows');
+      const scale = norm === 'forward' ? 1 / n : 1;
+      for (; r + 1 < rows; r += 2) this.oddForwardPair(x, xOff + r * n, outRe, outIm, outOff + r * modes, modes, scale);
+    }
+    for (; r < rows; r++) this.forward(x, xOff + r * n, outRe, outIm, outOff + r * modes, modes, norm);
   }
 
-  /** `inverse` on each row: re/im: [rows, modes] from inOff; out: [rows, n] from outOff. */
+  /** `inverse` on each row: re/im: [rows, modes] from inOff; out: [rows, n] from outOff. Odd n pairs rows like `forwardRows`. */
   inverseRows(re: ArrayLike<number>, im: ArrayLike<number>, inOff: number, rows: number, out: FloatArray, outOff = 0, modes = this.bins, norm: FFTNorm = 'backward'): void {
-    for (let r = 0; r < rows; r++) this.inverse(re, im, inOff + r * modes, out, outOff + r * this.n, modes, norm);
+    const n = this.n;
+    let r = 0;
+    if (n % 2 === 1 && modes > this.directMaxModes) {
+      this.checkModes(modes, 'inverseRows');
+      const scale = norm === 'backward' ? 1 / n : 1;
+      for (; r + 1 < rows; r += 2) this.oddInversePair(re, im, inOff + r * modes, out, outOff + r * n, modes, scale);
+    }
+    for (; r < rows; r++) this.inverse(re, im, inOff + r * modes, out, outOff + r * n, modes, norm);
   }
 
   /** Even n: pack x into z_m = x_{2m} + i·x_{2m+1}, one complex FFT of length n/2, split into X (see `splitEven`). */
@@ -699,6 +716,41 @@ export class RealFFT {
     f.execute(true);
     const yr = f.outRe;
     for (let m = 0; m < n; m++) out[oo + m] = yr[m] * scale;
+  }
+
+  /**
+   * Odd n, two rows at once: Z = FFT(x₁ + i·x₂), then X₁_k = (Z_k + conj Z_{n−k})/2 and
+   * X₂_k = (Z_k − conj Z_{n−k})/(2i). Rows at xo and xo + n; spectra at oo and oo + modes.
+   */
+  private oddForwardPair(x: ArrayLike<number>, xo: number, outRe: FloatArray, outIm: FloatArray, oo: number, modes: number, scale: number): void {
+    const f = this.cfft, n = this.n;
+    const zr = f.inRe, zi = f.inIm;
+    for (let m = 0; m < n; m++) { zr[m] = x[xo + m]; zi[m] = x[xo + n + m]; }
+    f.execute(false);
+    const Zr = f.outRe, Zi = f.outIm, hs = 0.5 * scale, o2 = oo + modes;
+    outRe[oo] = Zr[0] * scale; outIm[oo] = 0;
+    outRe[o2] = Zi[0] * scale; outIm[o2] = 0;
+    for (let k = 1; k < modes; k++) {
+      const ar = Zr[k], ai = Zi[k], br = Zr[n - k], bi = Zi[n - k];
+      outRe[oo + k] = (ar + br) * hs; outIm[oo + k] = (ai - bi) * hs;
+      outRe[o2 + k] = (ai + bi) * hs; outIm[o2 + k] = (br - ar) * hs;
+    }
+  }
+
+  /** Odd n, two rows at once: Y_k = X₁_k + i·X₂_k over the Hermitian extensions, y = IFFT(Y), x₁ = Re y, x₂ = Im y. */
+  private oddInversePair(re: ArrayLike<number>, im: ArrayLike<number>, io: number, out: FloatArray, oo: number, modes: number, scale: number): void {
+    const f = this.cfft, n = this.n;
+    const zr = f.inRe, zi = f.inIm, i2 = io + modes;
+    zr.fill(0); zi.fill(0);
+    zr[0] = re[io]; zi[0] = re[i2];
+    for (let k = 1; k < modes; k++) {
+      const a = re[io + k], b = im[io + k], c = re[i2 + k], d = im[i2 + k];
+      zr[k] = a - d; zi[k] = b + c;
+      zr[n - k] = a + d; zi[n - k] = c - b;
+    }
+    f.execute(true);
+    const yr = f.outRe, yi = f.outIm;
+    for (let m = 0; m < n; m++) { out[oo + m] = yr[m] * scale; out[oo + n + m] = yi[m] * scale; }
   }
 
   /** Direct DFT of the first `modes` bins using x_m ± x_{n−m} (cos/sin symmetry halves the work). */
@@ -746,11 +798,12 @@ const MAX_DIRECT_TABLE = 1 << 16;
 
 /**
  * Default `directMaxModes`: the direct forward + inverse cost ≈ 4.5 ns·modes·(⌊n/2⌋+1) (fitted like the
- * FFT cost model) against two complex FFTs of the plan; pack/split costs are common to both and omitted.
+ * FFT cost model) against the plan's complex FFTs per row; pack/split costs are common to both and omitted.
  */
 function defaultDirectModes(n: number): number {
   const w = (n >> 1) + 1;
-  const fftCost = 2 * complexCost(n % 2 === 0 ? n / 2 : n);
+  // odd n: the batched path pairs rows, so a row costs one complex FFT of length n per direction
+  const fftCost = 2 * complexCost(n % 2 === 0 ? n / 2 : n) / (n % 2 === 0 ? 1 : 2);
   return Math.min(Math.floor(fftCost / (4.5 * w)), Math.floor(MAX_DIRECT_TABLE / w), w);
 }
 

@@ -43,20 +43,18 @@ class SpectralPlan {
   /** spectra of the source channels, [channels, M] */
   srcRe = new Float64Array(0);
   srcIm = new Float64Array(0);
-  /** second set of spectra (the upstream gradient in `spectralWeightGrad`) */
+  /** second set of spectra: the output spectra of apply/adjoint, the upstream gradient's in `spectralWeightGrad` */
   auxRe = new Float64Array(0);
   auxIm = new Float64Array(0);
-  /** one output spectrum, [M] */
-  readonly accRe: Float64Array;
-  readonly accIm: Float64Array;
+  /** float64 batch sums of Z·conj(G) in `spectralWeightGrad`, [cin, C, M] */
+  sumRe = new Float64Array(0);
+  sumIm = new Float64Array(0);
   /** ∂⟨g, Dz⟩/∂(Re w_k, Im w_k) factors per mode: N·2 (N·1 at k = 0 and Nyquist; 0 for Im there) */
   readonly gradRe: Float64Array;
   readonly gradIm: Float64Array;
 
   constructor(readonly N: number, readonly M: number) {
     this.fft = getRealFFTPlan(N);
-    this.accRe = new Float64Array(M);
-    this.accIm = new Float64Array(M);
     this.gradRe = new Float64Array(M);
     this.gradIm = new Float64Array(M);
     for (let k = 0; k < M; k++) {
@@ -66,13 +64,14 @@ class SpectralPlan {
     }
   }
 
-  /** Spectra buffers for `channels` rows. */
-  ensure(channels: number): void {
+  /** Spectra buffers for `channels` rows and, if given, `sums` weight-gradient sums. */
+  ensure(channels: number, sums = 0): void {
     const len = channels * this.M;
     if (this.srcRe.length < len) {
       this.srcRe = new Float64Array(len); this.srcIm = new Float64Array(len);
       this.auxRe = new Float64Array(len); this.auxIm = new Float64Array(len);
     }
+    if (this.sumRe.length < sums) { this.sumRe = new Float64Array(sums); this.sumIm = new Float64Array(sums); }
   }
 }
 
@@ -91,26 +90,27 @@ function getPlan(N: number, M: number): SpectralPlan {
  */
 function spectralMac(src: ArrayLike<number>, srcCh: number, dstCh: number, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, N: number, M: number, out: FloatArray, adjoint: boolean): void {
   const p = getPlan(N, M);
-  p.ensure(srcCh);
-  const { fft, srcRe: Sr, srcIm: Si, accRe: Ar, accIm: Ai } = p;
+  p.ensure(Math.max(srcCh, dstCh));
+  const { fft, srcRe: Sr, srcIm: Si, auxRe: Yr, auxIm: Yi } = p;
   const sign = adjoint ? -1 : 1;
   for (let b = 0; b < B; b++) {
     fft.forwardRows(src, b * srcCh * N, srcCh, Sr, Si, 0, M, 'forward');
+    Yr.fill(0, 0, dstCh * M); Yi.fill(0, 0, dstCh * M);
     for (let d = 0; d < dstCh; d++) {
-      Ar.fill(0); Ai.fill(0);
+      const y0 = d * M;
       for (let s = 0; s < srcCh; s++) {
         const w0 = adjoint ? (s * dstCh + d) * M : (d * srcCh + s) * M;
         const s0 = s * M;
         for (let k = 0; k < M; k++) {
           const wr = wRe[w0 + k], wi = sign * wIm[w0 + k];
           const zr = Sr[s0 + k], zi = Si[s0 + k];
-          Ar[k] += wr * zr - wi * zi;
-          Ai[k] += wr * zi + wi * zr;
+          Yr[y0 + k] += wr * zr - wi * zi;
+          Yi[y0 + k] += wr * zi + wi * zr;
         }
       }
-      // unnormalised inverse: Σ_k Y_k e^{2πikn/N} over the Hermitian extension (imag of DC/Nyquist dropped)
-      fft.inverse(Ar, Ai, 0, out, (b * dstCh + d) * N, M, 'forward');
     }
+    // unnormalised inverse: Σ_k Y_k e^{2πikn/N} over the Hermitian extension (imag of DC/Nyquist dropped)
+    fft.inverseRows(Yr, Yi, 0, dstCh, out, b * dstCh * N, M, 'forward');
   }
 }
 
@@ -161,11 +161,11 @@ export function spectralWeightGrad(z: ArrayLike<number>, gx: ArrayLike<number>, 
   checkLength(where, 'gx', gx, [B, cin, N]);
   checkLength(where, 'gRe', gRe, [cin, C, M]);
   checkLength(where, 'gIm', gIm, [cin, C, M]);
-  const p = getPlan(N, M);
-  p.ensure(Math.max(C, cin));
-  const { fft, srcRe: Zr, srcIm: Zi, auxRe: Gr, auxIm: Gi, gradRe: fr, gradIm: fi } = p;
   const len = cin * C * M;
-  const accRe = new Float64Array(len), accIm = new Float64Array(len);
+  const p = getPlan(N, M);
+  p.ensure(Math.max(C, cin), len);
+  const { fft, srcRe: Zr, srcIm: Zi, auxRe: Gr, auxIm: Gi, sumRe: accRe, sumIm: accIm, gradRe: fr, gradIm: fi } = p;
+  accRe.fill(0, 0, len); accIm.fill(0, 0, len);
   for (let b = 0; b < B; b++) {
     fft.forwardRows(z, b * C * N, C, Zr, Zi, 0, M, 'forward');
     fft.forwardRows(gx, b * cin * N, cin, Gr, Gi, 0, M, 'forward');
