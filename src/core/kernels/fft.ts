@@ -1,8 +1,8 @@
 /**
  * Fast Fourier transforms of any length N ≥ 1 on typed arrays, float64 arithmetic, no allocation per call.
  * Hand-written because the core must run in browsers without native code and the FNO needs every N:
- * Stockham mixed radix (4, 2, 3, 5, generic odd primes), Bluestein's chirp-z for large prime factors,
- * and real transforms through a half-length complex FFT.
+ * Stockham mixed radix (8, 4, 2, 3, 5 and generic odd primes) or Bluestein's chirp-z, chosen per length by a
+ * cost model; real transforms through a half-length complex FFT (even n) or two rows per complex FFT (odd n).
  */
 import type { FloatArray } from '../tensor.js';
 
@@ -51,7 +51,7 @@ function bluesteinLength(n: number): number {
 /*
  * Cost model (≈ ns per transform on V8, fitted on this project's bench machine): a Stockham stage costs
  * ≈ 2.6 ns per element for the hand-written radices (≤ 8) and ≈ p ns per element for a generic prime p;
- * Bluestein costs 3 power-of-two FFTs of length L plus ≈ 4·L ns of chirp products. Used to choose
+ * Bluestein costs 3 FFTs of its 5-smooth length L plus ≈ 4·L ns of chirp products. Used to choose
  * mixed radix vs Bluestein per length, and the direct DFT vs the FFT for pruned real transforms.
  */
 function mixedRadixCost(n: number): number {
@@ -355,7 +355,7 @@ function checkLength(n: number, where: string): void {
  */
 export class ComplexFFT {
   readonly n: number;
-  /** 'mixed-radix' (Stockham stages) or 'bluestein' (chirp-z through power-of-two FFTs), whichever the cost model rates faster */
+  /** 'mixed-radix' (Stockham stages) or 'bluestein' (chirp-z through FFTs of a 5-smooth length), whichever the cost model rates faster */
   readonly algorithm: 'mixed-radix' | 'bluestein';
   /** @internal input buffers that `execute` transforms (callers inside the kernels fill them directly) */
   readonly inRe: Float64Array;
@@ -455,7 +455,7 @@ export class ComplexFFT {
     this.outIm = inverse ? sr : si;
   }
 
-  /** X_k = c_k · Σ_m (x_m c_m) conj(c_{k−m}): one length-L convolution by two power-of-two FFTs. */
+  /** X_k = c_k · Σ_m (x_m c_m) conj(c_{k−m}): one length-L cyclic convolution by two FFTs (the filter's is precomputed). */
   private bluestein(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
     const n = this.n, s = this.sub!;
     const cr = this.chirpRe, ci = this.chirpIm, fr = this.filtRe, fi = this.filtIm;
@@ -564,8 +564,10 @@ function mergeEven(re: ArrayLike<number>, im: ArrayLike<number>, io: number, mod
  * Real-input DFT plan of length n. The spectrum is the K = ⌊n/2⌋+1 non-negative frequencies
  * X_k = s·Σ_m x_m e^{−2πikm/n} (s = 1, or 1/n for norm 'forward'); the inverse reads the first
  * `modes` of them (the rest are zero), extends them Hermitian (X_{−k} = conj X_k) and ignores the
- * imaginary parts of k = 0 and of the Nyquist bin k = n/2. Even n uses one complex FFT of length n/2;
- * `modes` ≤ `directMaxModes` uses a direct O(n·modes) DFT instead (faster for a few modes).
+ * imaginary parts of k = 0 and of the Nyquist bin k = n/2. Even n uses one complex FFT of length n/2, odd n
+ * one of length n (shared by two rows in `forwardRows`/`inverseRows`). `modes` ≤ `directMaxModes` uses a
+ * direct O(n·modes) DFT instead, which is faster for a few modes (by the cost model: up to 3 modes at
+ * n = 1024, 4 at n = 1000, 24 at the prime n = 127).
  */
 export class RealFFT {
   readonly n: number;
