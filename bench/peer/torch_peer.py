@@ -96,17 +96,25 @@ class Dense:
         """||D||_2^2 (top eigenvalue of the smaller Gram matrix); N unused."""
         return gram_norm_sq(self.D)
 
-    def prepare(self, x_enc):
-        """Per-step context: the data x_enc [B, out]."""
-        return x_enc
+    def prepare(self, x_enc, a):
+        """Per-step context for ISTA step a on data x_enc [B, out]. When p <= 2 out the step is
+        z (I - a D^T D) + a D^T x: one addmm per iteration and no more FLOPs than D, D^T."""
+        ctx = {"x": x_enc, "a": a, "gram": self.D.shape[1] <= 2 * self.D.shape[0]}
+        if ctx["gram"]:
+            eye = torch.eye(self.D.shape[1], dtype=self.D.dtype)
+            ctx["M"] = torch.addmm(eye, self.D.t(), self.D, alpha=-a)
+            ctx["b"] = (a * x_enc) @ self.D
+        return ctx
 
     def first(self, ctx):
-        """D^T x_enc (the residual at z = 0)."""
-        return ctx @ self.D
+        """a D^T x_enc (the ISTA update from z = 0) [B, p]."""
+        return ctx["b"] if ctx["gram"] else (ctx["a"] * ctx["x"]) @ self.D
 
-    def residual(self, z, ctx):
-        """D^T (x_enc - D z) [B, p]."""
-        return (ctx - z @ self.D.t()) @ self.D
+    def step(self, z, ctx):
+        """z + a D^T (x_enc - D z) [B, p]."""
+        if ctx["gram"]:
+            return torch.addmm(ctx["b"], z, ctx["M"])
+        return torch.add(z, (ctx["x"] - z @ self.D.t()) @ self.D, alpha=ctx["a"])
 
     def apply(self, z, ctx=None):
         """D z [B, out]."""
@@ -159,9 +167,10 @@ class FourierMultiplier:
         """U[b,c,k] = sum_i conj(W[i,c,k]) R[b,i,k]."""
         return (W.conj() * R.unsqueeze(2)).sum(1)
 
-    def prepare(self, x_enc):
-        """Per-step context: multiplier W [c_out, C, F] (with grad) and data spectrum X."""
-        ctx = {"N": x_enc.shape[-1]}
+    def prepare(self, x_enc, a):
+        """Per-step context: ISTA step a, multiplier W [c_out, C, F] (with grad) and the data
+        spectrum X."""
+        ctx = {"N": x_enc.shape[-1], "a": a}
         ctx["W"] = self.multiplier(ctx["N"])
         ctx["X"] = self.spec(x_enc, ctx)
         return ctx
@@ -172,10 +181,14 @@ class FourierMultiplier:
         return gram_norm_sq(W).max()
 
     def first(self, ctx):
-        return self.inv(self.mac_t(ctx["W"], ctx["X"]), ctx)
+        """a D^T x (the ISTA update from z = 0)."""
+        return ctx["a"] * self.inv(self.mac_t(ctx["W"], ctx["X"]), ctx)
 
-    def residual(self, z, ctx):
-        return self.inv(self.mac_t(ctx["W"], ctx["X"] - self.mac(ctx["W"], self.spec(z, ctx))), ctx)
+    def step(self, z, ctx):
+        """z + a D^T(x - D z), the residual formed on the kept modes."""
+        W = ctx["W"]
+        r = self.inv(self.mac_t(W, ctx["X"] - self.mac(W, self.spec(z, ctx))), ctx)
+        return torch.add(z, r, alpha=ctx["a"])
 
     def apply(self, z, ctx):
         return self.inv(self.mac(ctx["W"], self.spec(z, ctx)), ctx)
@@ -303,10 +316,10 @@ class Model:
         theta = alpha * cfg["lam"]
         shrink = ((lambda u: F.softshrink(u, theta)) if cfg["threshold"] == "two"
                   else (lambda u: F.relu(u - theta)))
-        ctx = self.op.prepare(chan_mix(self.L, x) if self.lifted else x)
-        z = shrink(alpha * self.op.first(ctx))  # z1 = S(z0 + a D^T(x - D z0)) with z0 = 0
+        ctx = self.op.prepare(chan_mix(self.L, x) if self.lifted else x, alpha)
+        z = shrink(self.op.first(ctx))  # z1 = S(z0 + a D^T(x - D z0)) with z0 = 0
         for _ in range(cfg["T"] - 1):
-            z = shrink(torch.add(z, self.op.residual(z, ctx), alpha=alpha))
+            z = shrink(self.op.step(z, ctx))
         return z, ctx
 
     def recon_loss(self, x, z, ctx):
@@ -390,7 +403,8 @@ def selftest():
     gen = torch.Generator().manual_seed(3)
     B, N = 3, 12
     ops = {
-        "dense": (Dense(5, 7, f64, gen), (B, 5), (B, 7)),
+        "dense gram form": (Dense(5, 7, f64, gen), (B, 5), (B, 7)),
+        "dense direct form": (Dense(3, 8, f64, gen), (B, 3), (B, 8)),
         "conv cin=1": (Conv(1, 3, 4, f64, gen), (B, 1, N), (B, 3, N)),
         "conv cout=2": (Conv(2, 3, 5, f64, gen), (B, 2, N), (B, 3, N)),
         "spectral cin=1": (Spectral(1, 3, 4, f64, gen), (B, 1, N), (B, 3, N)),
@@ -401,14 +415,16 @@ def selftest():
     for name, (op, xs, zs) in ops.items():
         x, z, r = torch.randn(xs, dtype=f64), torch.randn(zs, dtype=f64), torch.randn(xs, dtype=f64)
         with torch.no_grad():
-            ctx = op.prepare(x)
+            a = 0.3  # any step size: the identities below are linear in it
+            ctx = op.prepare(x, a)
             lhs, rhs = (op.apply(z, ctx) * r).sum(), (z * op.adjoint(r, ctx)).sum()
             check(f"{name} adjoint <Dz,r>=<z,D^T r>", abs(lhs - rhs).item() / abs(lhs).item(), 1e-11)
-            res = op.residual(z, ctx)
-            ref = op.adjoint(x - op.apply(z, ctx), ctx)
-            check(f"{name} residual = D^T(x-Dz)", ((res - ref).norm() / ref.norm()).item(), 1e-11)
+            res = op.step(z, ctx)
+            ref = z + a * op.adjoint(x - op.apply(z, ctx), ctx)
+            check(f"{name} step = z + a D^T(x-Dz)", ((res - ref).norm() / ref.norm()).item(), 1e-11)
             first = op.first(ctx)
-            check(f"{name} first = D^T x", ((first - op.adjoint(x, ctx)).norm() / first.norm()).item(), 1e-11)
+            ref = a * op.adjoint(x, ctx)
+            check(f"{name} first = a D^T x", ((first - ref).norm() / ref.norm()).item(), 1e-11)
             A = dense_matrix(op, ctx, zs[1:])
             nsq = op.norm_sq(xs[-1])
             svd = torch.linalg.matrix_norm(A, 2) ** 2
@@ -444,7 +460,7 @@ def selftest():
             else:  # `decoder` is the gradient of the loss with z^T held at its current value
                 zT = model.encode(x, a)[0].detach()
                 f = lambda: model.recon_loss(x, zT, model.op.prepare(  # noqa: E731
-                    chan_mix(model.L, x) if model.lifted else x))
+                    chan_mix(model.L, x) if model.lifted else x, a))
             loss = f()
             grads = torch.autograd.grad(loss, model.params, allow_unused=grad == "decoder")
             worst = 0.0
