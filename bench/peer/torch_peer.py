@@ -291,9 +291,10 @@ class Model:
             A = torch.randn(max(c_op, c_in), min(c_op, c_in), dtype=dtype, generator=gen)
             Q = torch.linalg.qr(A).Q
             L = Q if c_op >= c_in else Q.t()
-            # clone: a leaf that is a view of Q got wrong gradients in torch 1.13 (selftest)
-            self.L = L.clone(memory_format=torch.contiguous_format).requires_grad_(cfg["lift"] == "learned")
-            self.P = L.t().clone(memory_format=torch.contiguous_format).requires_grad_(cfg["lift"] == "learned")
+            learned = cfg["lift"] == "learned"
+            # two independent leaves (P must not be a function of L), contiguous for .view
+            self.L = L.clone(memory_format=torch.contiguous_format).requires_grad_(learned)
+            self.P = L.t().clone(memory_format=torch.contiguous_format).requires_grad_(learned)
             if cfg["lift"] == "learned":
                 self.params += [self.L, self.P]
         self.x_shape = (cfg["B"], c_in) if base == "sae" else (cfg["B"], c_in, cfg["N"])
@@ -449,37 +450,38 @@ def selftest():
     # h = 1e-6 the truncation error is O(h^2 * f''') ~ 1e-12 and round-off ~ 1e-16/h ~ 1e-10
     # relative; 1e-6 leaves margin, while a wrong backward is off by O(1).
     small = dict(DEFAULTS, m=6, p=9, h=4, C=3, K=5, M=4, N=16, B=3, T=6, cin=2)
-    for kind in MODELS:
-        for grad in ("full", "decoder"):
-            cfg = dict(small, model=kind, grad=grad)
-            model = Model(cfg, f64, seed=5)
-            x = torch.randn(model.x_shape, dtype=f64, generator=torch.Generator().manual_seed(9)) * 2
-            a = model.alpha(x.shape[-1])
-            if grad == "full":
-                f = lambda: model.loss(x, a)  # noqa: E731
-            else:  # `decoder` is the gradient of the loss with z^T held at its current value
-                zT = model.encode(x, a)[0].detach()
-                f = lambda: model.recon_loss(x, zT, model.op.prepare(  # noqa: E731
-                    chan_mix(model.L, x) if model.lifted else x, a))
-            loss = f()
-            grads = torch.autograd.grad(loss, model.params, allow_unused=grad == "decoder")
-            worst = 0.0
-            for P_, G_ in zip(model.params, grads):
-                flat = P_.data.view(-1)
-                gflat = torch.zeros_like(flat) if G_ is None else G_.reshape(-1)
-                for idx in torch.randperm(flat.numel(), generator=torch.Generator().manual_seed(1))[:4]:
-                    if isinstance(model.op, Spectral) and P_ is model.op.im and idx % cfg["M"] == 0:
-                        continue
-                    old, hh = flat[idx].item(), 1e-6
-                    with torch.no_grad():
-                        flat[idx] = old + hh
-                        lp = f().item()
-                        flat[idx] = old - hh
-                        lm = f().item()
-                        flat[idx] = old
-                    fd = (lp - lm) / (2 * hh)
-                    worst = max(worst, abs(fd - gflat[idx].item()) / (abs(fd) + 1e-3 * abs(loss.item()) + 1e-12))
-            check(f"{kind} {grad} gradient vs finite differences", worst, 1e-6)
+    variants = [(kind, grad, "two") for kind in MODELS for grad in ("full", "decoder")]
+    variants += [("sae", "full", "one"), ("l-sae-cnn", "full", "one")]
+    for kind, grad, threshold in variants:
+        cfg = dict(small, model=kind, grad=grad, threshold=threshold)
+        model = Model(cfg, f64, seed=5)
+        x = torch.randn(model.x_shape, dtype=f64, generator=torch.Generator().manual_seed(9)) * 2
+        a = model.alpha(x.shape[-1])
+        if grad == "full":
+            f = lambda: model.loss(x, a)  # noqa: E731
+        else:  # `decoder` is the gradient of the loss with z^T held at its current value
+            zT = model.encode(x, a)[0].detach()
+            f = lambda: model.recon_loss(x, zT, model.op.prepare(  # noqa: E731
+                chan_mix(model.L, x) if model.lifted else x, a))
+        loss = f()
+        grads = torch.autograd.grad(loss, model.params, allow_unused=grad == "decoder")
+        worst = 0.0
+        for P_, G_ in zip(model.params, grads):
+            flat = P_.data.view(-1)
+            gflat = torch.zeros_like(flat) if G_ is None else G_.reshape(-1)
+            for idx in torch.randperm(flat.numel(), generator=torch.Generator().manual_seed(1))[:4]:
+                if isinstance(model.op, Spectral) and P_ is model.op.im and idx % cfg["M"] == 0:
+                    continue
+                old, hh = flat[idx].item(), 1e-6
+                with torch.no_grad():
+                    flat[idx] = old + hh
+                    lp = f().item()
+                    flat[idx] = old - hh
+                    lm = f().item()
+                    flat[idx] = old
+                fd = (lp - lm) / (2 * hh)
+                worst = max(worst, abs(fd - gflat[idx].item()) / (abs(fd) + 1e-3 * abs(loss.item()) + 1e-12))
+        check(f"{kind} {grad} {threshold}-sided gradient vs finite differences", worst, 1e-6)
 
     # One training step leaves the effective atoms at unit norm.
     for kind in MODELS:
