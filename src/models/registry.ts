@@ -10,8 +10,8 @@ import { ConvDictionary } from './operators/conv.js';
 import { DenseDictionary } from './operators/dense.js';
 import { Lifting } from './operators/lifting.js';
 import { atomNormsSq, type DictionaryOperator } from './operators/operator.js';
-import { kernelToSpectral } from './operators/restrict.js';
 import { SpectralDictionary } from './operators/spectral.js';
+import { kernelToSpectral } from '../core/kernels/spectral.js';
 import { SparseAutoencoder } from './sae.js';
 
 /** A plain array with a shape, as read from `.npy`/`.safetensors`. */
@@ -68,7 +68,10 @@ export function createModel(input: ModelConfigInput | ModelConfig, rng: Rng, ini
       if (init.kernels.shape.length !== 3 || ci !== cEff || C !== config.concepts) {
         throw new ShapeError('init cnn-kernel', `kernels ${shapeStr(init.kernels.shape)} do not fit [${cEff}, ${config.concepts}, K]`);
       }
-      const { re, im } = kernelToSpectral(init.kernels.data, ci, C, K, init.resolution, dictionary.modes);
+      const M = dictionary.modes;
+      const re = new Float64Array(ci * C * M);
+      const im = new Float64Array(ci * C * M);
+      kernelToSpectral(init.kernels.data, ci, C, K, init.resolution, M, re, im);
       setEffective(model, [re, im], lifting);
       break;
     }
@@ -127,7 +130,9 @@ function perturbedTruth(config: ModelConfig, atoms: Float64Array[], eps: number,
   atoms.forEach((a, c) => {
     for (let i = 0; i < cin; i++) for (let n = 0; n < N; n++) scaled[(i * C + c) * N + n] = a[i * N + n] / N;
   });
-  const { re, im } = kernelToSpectral(scaled, cin, C, N, N, M);
+  const re = new Float64Array(cin * C * M);
+  const im = new Float64Array(cin * C * M);
+  kernelToSpectral(scaled, cin, C, N, N, M, re, im);
   const parseval = (k: number) => (k === 0 ? 1 : 2);
   const n = atomNormsSq(
     [

@@ -5,10 +5,9 @@
  * invariance). Codes are in height units.
  */
 import { circularConv, circularCorr } from '../../core/ops/conv.js';
-import { spectralNormSq } from '../../core/kernels/spectral.js';
+import { kernelToSpectral, spectralNormSq } from '../../core/kernels/spectral.js';
 import { expectShape, Tensor } from '../../core/tensor.js';
 import type { DictionaryOperator, ParameterBlock } from './operator.js';
-import { kernelToSpectral } from './restrict.js';
 
 export class ConvDictionary implements DictionaryOperator {
   readonly kind = 'conv' as const;
@@ -49,8 +48,10 @@ export class ConvDictionary implements DictionaryOperator {
   normSq(N: number): number {
     const { outChannels: H, atoms: C, taps: K } = this;
     const modes = Math.floor(N / 2) + 1;
-    const { re, im } = kernelToSpectral(this.d.data, H, C, K, N, modes);
-    return spectralNormSq(re, im, H, C, modes);
+    const re = new Float64Array(H * C * modes);
+    const im = new Float64Array(H * C * modes);
+    kernelToSpectral(this.d.data, H, C, K, N, modes, re, im);
+    return spectralNormSq(re, im, H, C, modes, N);
   }
 
   minResolution(): number {
