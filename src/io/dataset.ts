@@ -43,7 +43,19 @@ export async function checkDatasetTarget(out: string, format: DatasetFormat): Pr
   } catch (e) {
     throw new FileAccessError(out, 'write', e);
   }
-  if (format === 'safetensors' && (await fsp.stat(out).catch(() => null))?.isDirectory()) throw new FileAccessError(out, 'write', { code: 'EISDIR' });
+  const isDir = (await fsp.stat(out).catch(() => null))?.isDirectory() ?? false;
+  if (format === 'safetensors' && isDir) throw new FileAccessError(out, 'write', { code: 'EISDIR' });
+  if (format === 'npy' && isDir) {
+    const problem = foreignFiles(await fsp.readdir(out));
+    if (problem) throw new FileAccessError(out, 'write', new Error(problem));
+  }
+}
+
+/** Why a folder holding `files` must not be replaced by a dataset folder, or '' when it may. */
+function foreignFiles(files: readonly string[]): string {
+  const foreign = files.filter((f) => !FOLDER_FILES.has(f));
+  if (foreign.length === 0) return '';
+  return `the folder holds files that are not a dataset's (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose another --out`;
 }
 
 /**
@@ -90,8 +102,8 @@ async function replaceFolder(tmp: string, final: string): Promise<void> {
     await fsp.rename(tmp, final);
     return;
   }
-  const foreign = existing.filter((f) => !FOLDER_FILES.has(f));
-  if (foreign.length > 0) throw new Error(`the folder holds files that are not a dataset's (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose another --out`);
+  const problem = foreignFiles(existing);
+  if (problem) throw new Error(problem);
   const aside = `${final}.old-${randomBytes(4).toString('hex')}`;
   await fsp.rename(final, aside);
   try {

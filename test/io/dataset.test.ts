@@ -127,6 +127,8 @@ test('npy folder writes are atomic: a failed write leaves no folder and no tempo
   mkdirSync(foreign);
   writeFileSync(join(foreign, 'notes.txt'), 'keep me');
   await fileError(writeDataset(foreign, good, 'npy'), FileAccessError, foreign, 'notes.txt');
+  await fileError(checkDatasetTarget(foreign, 'npy'), FileAccessError, foreign, 'notes.txt');
+  await checkDatasetTarget(out, 'npy'); // a dataset folder may be replaced
   assert.deepEqual(readdirSync(foreign), ['notes.txt']);
   assert.deepEqual(readdirSync(d).sort(), ['data', 'mine']);
 });
