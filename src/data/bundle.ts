@@ -190,7 +190,7 @@ function f64(data: Float64Array, shape: number[]): NdArray<'float64'> {
 }
 
 function signals(x: Float64Array, shape: number[], dtype: SignalDType): Signals {
-  return dtype === 'float64' ? f64(x, shape) : { dtype, shape, data: Float32Array.from(x) };
+  return dtype === 'float64' ? f64(x, shape) : { dtype, shape, data: new Float32Array(x) };
 }
 
 function shapeStr(shape: readonly number[]): string {
