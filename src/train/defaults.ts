@@ -1,0 +1,74 @@
+/**
+ * Training defaults in ONE place (CLI, library and experiments read them from here), so
+ * that tuned settings change everywhere at once. Values that depend on the data (λ on the
+ * code scale, kernel taps and modes on N) are functions of it.
+ */
+import type { ModelKind } from '../models/config.js';
+
+/** Optimisation defaults. */
+export const TRAIN_DEFAULTS = {
+  steps: 1000,
+  batch: 32,
+  lr: 1e-3,
+  optimizer: 'adam' as 'adam' | 'sgd',
+  /** heavy-ball momentum of SGD. */
+  momentum: 0.9,
+  /** metrics and checkpoints every this many steps (and at the end). */
+  evalEvery: 100,
+  /** signals held out for the periodic evaluation (a fixed set per run). */
+  evalCount: 256,
+  seed: 0,
+  /** weights with a max |w| above this count as diverged (besides any NaN/Inf). */
+  maxWeight: 1e6,
+};
+
+/** Model defaults that do not depend on the data. */
+export const MODEL_DEFAULTS = {
+  iters: 20,
+  alpha: 'auto' as const,
+  grad: 'full' as const,
+  oneSided: false,
+  dtype: 'float32' as const,
+  /** concepts C of a functional model when neither the flag nor the data's truth gives it. */
+  functionalConcepts: 5,
+};
+
+/** Online data defaults when neither `--data` nor generator flags are given. */
+export const ONLINE_DEFAULTS = {
+  /** resolution N of online functional data. */
+  resolution: 128,
+  /** Euclidean online data: the issue-5 recovery case. */
+  euclidean: { m: 50, p: 100, sparsity: 5 },
+};
+
+/**
+ * λ on the code scale of each model (issue 5): unit-norm dense atoms and FNO mass codes
+ * give codes ≈ the amplitude a; unit-norm CNN kernels against unit-L2[0,1) concepts give
+ * code heights ≈ a·√N, so λ scales with √N there.
+ * @param N training resolution (ignored for SAE / L-SAE).
+ */
+export function defaultLambda(kind: ModelKind, N: number): number {
+  if (kind.endsWith('cnn')) return 0.1 * Math.sqrt(N);
+  return 0.1;
+}
+
+/** K taps of a CNN kernel: half the domain (the default concept support is [0, 1/2)). */
+export function defaultKernelSize(N: number): number {
+  return Math.max(1, Math.floor(N / 2));
+}
+
+/** M Fourier modes: 16, or fewer when N < 2·16 − 1 (the model needs N ≥ 2M − 1). */
+export function defaultModes(N: number): number {
+  return Math.max(1, Math.min(16, Math.floor((N + 1) / 2)));
+}
+
+/** h of a lifted model: twice the input size (dense) or max(16, 2·c_in) channels (functional). */
+export function defaultLiftWidth(functional: boolean, inputSize: number): number {
+  return functional ? Math.max(16, 2 * inputSize) : 2 * inputSize;
+}
+
+/** Support metrics: location tolerance in base-grid cells, and the detection threshold as a fraction of the median per-signal peak |z|. */
+export const SUPPORT_DEFAULTS = {
+  toleranceCells: 1,
+  thresholdFraction: 0.1,
+};
