@@ -1,6 +1,7 @@
 /** The `saeno` command line: one file per command, each parsing → calling the library → printing. */
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
+import { registerGenerate } from './generate.js';
 import { registerVerify } from './verify.js';
 
 const require = createRequire(import.meta.url);
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // commands: each `register*` adds one subcommand
+  registerGenerate(program);
   registerVerify(program);
   return program;
 }
