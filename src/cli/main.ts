@@ -1,11 +1,26 @@
 /** The `saeno` command line: one file per command, each parsing → calling the library → printing. */
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
+import { register as registerEval } from './eval.js';
+import { register as registerInfer } from './infer.js';
+import { register as registerTrain } from './train.js';
 import { registerGenerate } from './generate.js';
 import { registerVerify } from './verify.js';
 
 const require = createRequire(import.meta.url);
-const { version } = require('../../../package.json') as { version: string };
+/** package.json is two levels up from src/cli (tsx) and three from dist/src/cli (built). */
+function packageVersion(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = require(rel) as { name?: string; version?: string };
+      if (pkg.name === 'saeno' && pkg.version) return pkg.version;
+    } catch {
+      // try the next layout
+    }
+  }
+  return '0.0.0';
+}
+const version = packageVersion();
 
 /** Builds the program; commands register themselves from their own modules. */
 export function buildProgram(): Command {
@@ -17,6 +32,9 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // commands: each `register*` adds one subcommand
   registerGenerate(program);
+  registerTrain(program);
+  registerInfer(program);
+  registerEval(program);
   registerVerify(program);
   return program;
 }
