@@ -67,8 +67,8 @@ export function defaultLiftWidth(functional: boolean, inputSize: number): number
   return functional ? Math.max(16, 2 * inputSize) : 2 * inputSize;
 }
 
-/** Support metrics: location tolerance in base-grid cells, and the detection threshold as a fraction of the median per-signal peak |z|. */
+/** Support metrics: location tolerance in base-grid cells, and the detection threshold as a fraction of the median per-signal peak |z| (finite-T ISTA codes of smooth atoms ripple around each occurrence; at the exact gabor truth, N = 128, T = 50, the fraction 0.1 gives precision 0.26, 0.25 gives 0.39–0.43 at recall ≥ 0.97). */
 export const SUPPORT_DEFAULTS = {
   toleranceCells: 1,
-  thresholdFraction: 0.1,
+  thresholdFraction: 0.25,
 };
