@@ -1,10 +1,16 @@
 /**
  * The unrolled-ISTA encoder shared by every model (SPEC §4):
  * z⁰ = 0, z^{t+1} = S_{αλ}(z^t + α·Dᵀ(x − D z^t)), t = 0…T−1.
+ * The three dictionary families run as one fused op each (core/ops/ista.ts, hand-written backward);
+ * any other linear map runs the same iteration as composed ops.
  */
 import { add, scale, sub } from '../core/ops/elementwise.js';
+import { istaConv, istaDense, istaSpectral } from '../core/ops/ista.js';
 import { softThreshold } from '../core/ops/shrink.js';
 import type { Tensor } from '../core/tensor.js';
+import { ConvDictionary } from './operators/conv.js';
+import { DenseDictionary } from './operators/dense.js';
+import { SpectralDictionary } from './operators/spectral.js';
 
 /** The two maps ISTA needs: D and its adjoint. */
 export interface LinearMap {
@@ -32,6 +38,15 @@ export function unrolledIsta(D: LinearMap, x: Tensor, opts: IstaOptions): Tensor
   const { iters, alpha, lambda, oneSided } = opts;
   if (!Number.isInteger(iters) || iters < 1) throw new RangeError(`unrolledIsta: iters T must be a positive integer, got ${iters}`);
   if (!(alpha > 0) || !Number.isFinite(alpha)) throw new RangeError(`unrolledIsta: step α must be positive and finite, got ${alpha}`);
+  if (D instanceof DenseDictionary) return istaDense(x, D.D, opts);
+  if (D instanceof SpectralDictionary) return istaSpectral(x, D.wRe, D.wIm, opts);
+  if (D instanceof ConvDictionary) return istaConv(x, D.d, opts);
+  return composedIsta(D, x, opts);
+}
+
+/** The iteration as composed ops (one tape node per op): the reference the fused ops are tested against. */
+export function composedIsta(D: LinearMap, x: Tensor, opts: IstaOptions): Tensor {
+  const { iters, alpha, lambda, oneSided } = opts;
   const theta = typeof lambda === 'number' ? alpha * lambda : scale(lambda, alpha);
   // z¹ = S(α·Dᵀx): the first iterate from z⁰ = 0 needs no D·z
   let z = softThreshold(scale(D.adjoint(x), alpha), theta, oneSided);

@@ -55,13 +55,7 @@ class SpectralPlan {
 
   constructor(readonly N: number, readonly M: number) {
     this.fft = getRealFFTPlan(N);
-    this.gradRe = new Float64Array(M);
-    this.gradIm = new Float64Array(M);
-    for (let k = 0; k < M; k++) {
-      const single = k === 0 || 2 * k === N;
-      this.gradRe[k] = N * (single ? 1 : 2);
-      this.gradIm[k] = single ? 0 : 2 * N;
-    }
+    ({ re: this.gradRe, im: this.gradIm } = modeGradFactors(N, M));
   }
 
   /** Spectra buffers for `channels` rows and, if given, `sums` weight-gradient sums. */
@@ -85,30 +79,52 @@ function getPlan(N: number, M: number): SpectralPlan {
 }
 
 /**
- * The shared loop of apply and adjoint: out[b,d,:] = irfft(Σ_s v_{d,s,k}·rfft(src[b,s,:])_k) with
- * v_{d,s} = w_{d,s} (apply: src has C channels, out cin) or v_{d,s} = conj(w_{s,d}) (adjoint: src has cin, out C).
+ * Mode mixing, the channel contraction of apply and adjoint: Y[d,k] = Σ_s v_{d,s,k}·S[s,k] for k < M, with
+ * v_{d,s} = w_{d,s} (apply: S has C channels, Y cin) or v_{d,s} = conj(w_{s,d}) (adjoint: S has cin, Y C).
+ * S at offset so, Y at yo (overwritten), both [channels, M].
+ */
+export function mixModes(Sr: ArrayLike<number>, Si: ArrayLike<number>, so: number, srcCh: number, dstCh: number, wRe: ArrayLike<number>, wIm: ArrayLike<number>, M: number, adjoint: boolean, Yr: FloatArray, Yi: FloatArray, yo: number): void {
+  const sign = adjoint ? -1 : 1;
+  Yr.fill(0, yo, yo + dstCh * M); Yi.fill(0, yo, yo + dstCh * M);
+  for (let d = 0; d < dstCh; d++) {
+    const y0 = yo + d * M;
+    for (let s = 0; s < srcCh; s++) {
+      const w0 = adjoint ? (s * dstCh + d) * M : (d * srcCh + s) * M;
+      const s0 = so + s * M;
+      for (let k = 0; k < M; k++) {
+        const wr = wRe[w0 + k], wi = sign * wIm[w0 + k];
+        const zr = Sr[s0 + k], zi = Si[s0 + k];
+        Yr[y0 + k] += wr * zr - wi * zi;
+        Yi[y0 + k] += wr * zi + wi * zr;
+      }
+    }
+  }
+}
+
+/**
+ * ∂⟨g, Dz⟩/∂(Re w_k, Im w_k) per unit of Σ_b Re/Im(Z_k conj G_k) (forward-normalised spectra): N·s_k with
+ * s_k = 2 for the ±k pair, 1 at k = 0 and Nyquist, where the imaginary factor is 0 (those parts never act).
+ */
+export function modeGradFactors(N: number, M: number): { re: Float64Array; im: Float64Array } {
+  const re = new Float64Array(M), im = new Float64Array(M);
+  for (let k = 0; k < M; k++) {
+    const single = k === 0 || 2 * k === N;
+    re[k] = N * (single ? 1 : 2);
+    im[k] = single ? 0 : 2 * N;
+  }
+  return { re, im };
+}
+
+/**
+ * The shared loop of apply and adjoint: out[b,d,:] = irfft(Σ_s v_{d,s,k}·rfft(src[b,s,:])_k) (see `mixModes`).
  */
 function spectralMac(src: ArrayLike<number>, srcCh: number, dstCh: number, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, N: number, M: number, out: FloatArray, adjoint: boolean): void {
   const p = getPlan(N, M);
   p.ensure(Math.max(srcCh, dstCh));
   const { fft, srcRe: Sr, srcIm: Si, auxRe: Yr, auxIm: Yi } = p;
-  const sign = adjoint ? -1 : 1;
   for (let b = 0; b < B; b++) {
     fft.forwardRows(src, b * srcCh * N, srcCh, Sr, Si, 0, M, 'forward');
-    Yr.fill(0, 0, dstCh * M); Yi.fill(0, 0, dstCh * M);
-    for (let d = 0; d < dstCh; d++) {
-      const y0 = d * M;
-      for (let s = 0; s < srcCh; s++) {
-        const w0 = adjoint ? (s * dstCh + d) * M : (d * srcCh + s) * M;
-        const s0 = s * M;
-        for (let k = 0; k < M; k++) {
-          const wr = wRe[w0 + k], wi = sign * wIm[w0 + k];
-          const zr = Sr[s0 + k], zi = Si[s0 + k];
-          Yr[y0 + k] += wr * zr - wi * zi;
-          Yi[y0 + k] += wr * zi + wi * zr;
-        }
-      }
-    }
+    mixModes(Sr, Si, 0, srcCh, dstCh, wRe, wIm, M, adjoint, Yr, Yi, 0);
     // unnormalised inverse: Σ_k Y_k e^{2πikn/N} over the Hermitian extension (imag of DC/Nyquist dropped)
     fft.inverseRows(Yr, Yi, 0, dstCh, out, b * dstCh * N, M, 'forward');
   }

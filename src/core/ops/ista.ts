@@ -1,0 +1,179 @@
+/**
+ * The whole unrolled-ISTA encoder as one autodiff op per dictionary family (dense, spectral, circular conv),
+ * with the hand-written backward of kernels/ista.ts: z^T = ISTA_T(D, x), gradients to x, the weights and λ.
+ * Tapes (every iterate, kept for the backward) are pooled by size and reused across training steps.
+ */
+import { record } from '../autodiff.js';
+import { DenseIsta, SpectralIsta, type IstaSettings } from '../kernels/ista.js';
+import { kernelToSpectral } from '../kernels/spectral.js';
+import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type DType, type FloatArray } from '../tensor.js';
+
+/** ISTA options of the fused ops (see `unrolledIsta`). */
+export interface FusedIstaOptions {
+  /** T ≥ 1 iterations */
+  iters: number;
+  /** step α > 0 (a constant for gradients) */
+  alpha: number;
+  /** λ ≥ 0, or a one-element tensor when λ is learned; the threshold is α·λ */
+  lambda: Tensor | number;
+  oneSided: boolean;
+}
+
+/** Free tapes by size key: a tape is taken by a forward and given back when its backward has run. */
+const pool = new Map<string, unknown[]>();
+
+function acquire<T>(key: string, make: () => T): T {
+  const free = pool.get(key);
+  return (free && (free.pop() as T | undefined)) ?? make();
+}
+
+function release(key: string, tape: unknown): void {
+  const free = pool.get(key) ?? [];
+  // one spare per size is enough for the train loop; more would only hold memory
+  if (free.length === 0) free.push(tape);
+  pool.set(key, free);
+}
+
+function settings(op: string, o: FusedIstaOptions): IstaSettings {
+  if (!Number.isInteger(o.iters) || o.iters < 1) throw new RangeError(`${op}: iters T must be a positive integer, got ${o.iters}`);
+  if (!(o.alpha > 0) || !Number.isFinite(o.alpha)) throw new RangeError(`${op}: step α must be positive and finite, got ${o.alpha}`);
+  const lam = typeof o.lambda === 'number' ? o.lambda : o.lambda.item();
+  const theta = o.alpha * lam;
+  if (!(theta >= 0) || !Number.isFinite(theta)) throw new RangeError(`${op}: threshold αλ must be finite and ≥ 0, got ${theta}`);
+  return { T: o.iters, alpha: o.alpha, theta, oneSided: o.oneSided };
+}
+
+/** The inputs of the op, with λ when it is a tensor. */
+function parentsOf(inputs: Tensor[], lambda: Tensor | number): Tensor[] {
+  return typeof lambda === 'number' ? inputs : [...inputs, lambda];
+}
+
+/** ∂L/∂λ = α·∂L/∂θ into a learned λ. */
+function lambdaGrad(lambda: Tensor | number, alpha: number, gTheta: number): void {
+  if (typeof lambda !== 'number' && lambda.requiresGrad) lambda.ensureGrad()[0] += alpha * gTheta;
+}
+
+function maker(dtype: DType): (n: number) => FloatArray {
+  return (n) => allocate(dtype, n);
+}
+
+/**
+ * Dense ISTA: x [B, m], D [m, p] → z^T [B, p] (height units), gradients to x, D and λ.
+ */
+export function istaDense(x: Tensor, D: Tensor, opts: FusedIstaOptions): Tensor {
+  const op = 'istaDense';
+  const dtype = expectSameDtype(op, x, D);
+  if (x.ndim !== 2 || D.ndim !== 2 || x.shape[1] !== D.shape[0]) throw new ShapeError(op, `expects x [B, m] and D [m, p], got ${shapeStr(x.shape)} and ${shapeStr(D.shape)}`);
+  const s = settings(op, opts);
+  const [B, m] = x.shape;
+  const p = D.shape[1];
+  const key = `dense:${dtype}:${B}:${m}:${p}:${s.T}`;
+  const tape = acquire(key, () => new DenseIsta(B, m, p, s.T, maker(dtype)));
+  const out = new Tensor(allocate(dtype, B * p), [B, p]);
+  out.data.set(tape.forward(x.data, D.data, s));
+  const parents = parentsOf([x, D], opts.lambda);
+  const res = record(out, parents, (g) => {
+    const gTheta = tape.backward(g, x.data, D.data, D.requiresGrad ? D.ensureGrad() : null, x.requiresGrad ? x.ensureGrad() : null);
+    lambdaGrad(opts.lambda, s.alpha, gTheta);
+    release(key, tape);
+  });
+  if (!res.backwardFn) release(key, tape);
+  return res;
+}
+
+/** Runs a spectral tape over the batch; the weight-gradient spectra come back summed over samples in order. */
+function spectralTape(op: string, x: Tensor, wRe: ArrayLike<number>, wIm: ArrayLike<number>, C: number, M: number, opts: FusedIstaOptions, dtype: DType) {
+  const s = settings(op, opts);
+  const [B, cout, N] = x.shape;
+  const key = `spectral:${dtype}:${B}:${C}:${cout}:${N}:${M}:${s.T}`;
+  const tape = acquire(key, () => new SpectralIsta(B, C, cout, N, M, s.T, maker(dtype)));
+  tape.forward(x.data, wRe, wIm, 0, B, s);
+  const out = new Tensor(allocate(dtype, B * C * N), [B, C, N]);
+  out.data.set(tape.zs.subarray((s.T - 1) * B * C * N, s.T * B * C * N));
+  return { s, key, tape, out, B, cout, N };
+}
+
+/**
+ * Spectral (FNO) ISTA: x [B, c_out, N], weights wRe/wIm [c_out, C, M] (SPEC §4 operator) → z^T [B, C, N]
+ * (mass units), gradients to x, the weights and λ. Needs N ≥ 2M − 2 (see kernels/spectral.ts).
+ */
+export function istaSpectral(x: Tensor, wRe: Tensor, wIm: Tensor, opts: FusedIstaOptions): Tensor {
+  const op = 'istaSpectral';
+  const dtype = expectSameDtype(op, x, wRe, wIm);
+  if (x.ndim !== 3 || wRe.ndim !== 3 || wRe.shape.some((d, i) => d !== wIm.shape[i]) || x.shape[1] !== wRe.shape[0]) {
+    throw new ShapeError(op, `expects x [B, c_out, N] and weights [c_out, C, M] (re and im alike), got ${shapeStr(x.shape)}, ${shapeStr(wRe.shape)}, ${shapeStr(wIm.shape)}`);
+  }
+  const [, C, M] = wRe.shape;
+  if (2 * (M - 1) > x.shape[2]) throw new ShapeError(op, `resolution N = ${x.shape[2]} is below 2M − 1 = ${2 * M - 1} for M = ${M} modes`);
+  const { s, key, tape, out, B, cout } = spectralTape(op, x, wRe.data, wIm.data, C, M, opts, dtype);
+  const res = record(out, parentsOf([x, wRe, wIm], opts.lambda), (g) => {
+    const acc = [new Float64Array(cout * C * M), new Float64Array(cout * C * M)] as const;
+    const gTheta = tape.backward(g, wRe.data, wIm.data, 0, B, acc[0], acc[1], x.requiresGrad ? x.ensureGrad() : null);
+    if (wRe.requiresGrad || wIm.requiresGrad) tape.weightGrad(acc[0], acc[1], wRe.ensureGrad(), wIm.ensureGrad());
+    lambdaGrad(opts.lambda, s.alpha, gTheta);
+    release(key, tape);
+  });
+  if (!res.backwardFn) release(key, tape);
+  return res;
+}
+
+/** cos(2πkj/N) and sin(2πkj/N) tables [K, M] for the kernel ↔ multiplier maps, by (N, K, M). */
+const dftTables = new Map<string, { cos: Float64Array; sin: Float64Array }>();
+
+function dftTable(N: number, K: number, M: number) {
+  const key = `${N}:${K}:${M}`;
+  let t = dftTables.get(key);
+  if (!t) {
+    t = { cos: new Float64Array(K * M), sin: new Float64Array(K * M) };
+    for (let j = 0; j < K; j++) {
+      for (let k = 0; k < M; k++) {
+        const r = (k * j) % N; // exact argument reduction keeps the table accurate for large k·j
+        t.cos[j * M + k] = Math.cos((2 * Math.PI * r) / N);
+        t.sin[j * M + k] = Math.sin((2 * Math.PI * r) / N);
+      }
+    }
+    dftTables.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * Circular-convolution (CNN) ISTA: x [B, c_out, N], kernels d [c_out, C, K] → z^T [B, C, N] (height units),
+ * gradients to x, d and λ. Circular convolution is the Fourier multiplier ŵ_k = Σ_j d_j e^{−2πikj/N} on all
+ * ⌊N/2⌋+1 modes, so this is `istaSpectral` with those weights; the kernel gradient is the transposed DFT
+ * ∂L/∂d_j = Σ_k ∂L/∂Re ŵ_k·cos(2πkj/N) − ∂L/∂Im ŵ_k·sin(2πkj/N).
+ */
+export function istaConv(x: Tensor, d: Tensor, opts: FusedIstaOptions): Tensor {
+  const op = 'istaConv';
+  const dtype = expectSameDtype(op, x, d);
+  if (x.ndim !== 3 || d.ndim !== 3 || x.shape[1] !== d.shape[0]) throw new ShapeError(op, `expects x [B, c_out, N] and kernels [c_out, C, K], got ${shapeStr(x.shape)} and ${shapeStr(d.shape)}`);
+  const [cout, C, K] = d.shape;
+  const N = x.shape[2];
+  const M = (N >> 1) + 1;
+  const wRe = new Float64Array(cout * C * M);
+  const wIm = new Float64Array(cout * C * M);
+  kernelToSpectral(d.data, cout, C, K, N, M, wRe, wIm);
+  const { s, key, tape, out, B } = spectralTape(op, x, wRe, wIm, C, M, opts, dtype);
+  const res = record(out, parentsOf([x, d], opts.lambda), (g) => {
+    const accRe = new Float64Array(cout * C * M), accIm = new Float64Array(cout * C * M);
+    const gTheta = tape.backward(g, wRe, wIm, 0, B, accRe, accIm, x.requiresGrad ? x.ensureGrad() : null);
+    if (d.requiresGrad) {
+      const gRe = new Float64Array(cout * C * M), gIm = new Float64Array(cout * C * M);
+      tape.weightGrad(accRe, accIm, gRe, gIm);
+      const { cos, sin } = dftTable(N, K, M);
+      const gd = d.ensureGrad();
+      for (let ic = 0; ic < cout * C; ic++) {
+        for (let j = 0; j < K; j++) {
+          let v = 0;
+          for (let k = 0; k < M; k++) v += gRe[ic * M + k] * cos[j * M + k] - gIm[ic * M + k] * sin[j * M + k];
+          gd[ic * K + j] += v;
+        }
+      }
+    }
+    lambdaGrad(opts.lambda, s.alpha, gTheta);
+    release(key, tape);
+  });
+  if (!res.backwardFn) release(key, tape);
+  return res;
+}
+

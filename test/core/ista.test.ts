@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backward, noGrad } from '../../src/core/autodiff.js';
+import { circularConv, circularCorr } from '../../src/core/ops/conv.js';
+import { mul } from '../../src/core/ops/elementwise.js';
+import { istaConv, istaDense, istaSpectral, type FusedIstaOptions } from '../../src/core/ops/ista.js';
+import { matmul } from '../../src/core/ops/matmul.js';
+import { sqNorm } from '../../src/core/ops/reduce.js';
+import { spectralConv, spectralConvAdjoint } from '../../src/core/ops/spectral.js';
+import { Rng } from '../../src/core/rng.js';
+import { Tensor } from '../../src/core/tensor.js';
+import { composedIsta, type LinearMap } from '../../src/models/ista.js';
+import { checkGradients, param } from '../helpers/gradcheck.js';
+
+/**
+ * A fused op and the composed reference compute the same float64 numbers up to round-off
+ * (sums reordered: ≤ 1e-12 relative); the gradients of ⟨y, z^T⟩ likewise. Finite differences
+ * (helpers/gradcheck, 1e-6) then check the fused backward independently of the reference.
+ */
+function compare(label: string, fused: () => Tensor, map: LinearMap, x: Tensor, opts: FusedIstaOptions, inputs: Tensor[], y: Tensor): void {
+  // ‖z ⊙ y‖² weighs the codes unevenly, so every gradient entry is exercised
+  const lossOf = (z: Tensor) => sqNorm(mul(z, y));
+  for (const p of inputs) p.zeroGrad();
+  const zf = fused();
+  backward(lossOf(zf));
+  const gf = inputs.map((p) => p.ensureGrad().slice());
+  for (const p of inputs) p.zeroGrad();
+  const zc = composedIsta(map, x, opts);
+  backward(lossOf(zc));
+  const gc = inputs.map((p) => p.ensureGrad().slice());
+  assert.ok(relErr(zf.data, zc.data) <= 1e-12, `${label}: z^T differs from the composed iteration by ${relErr(zf.data, zc.data)}`);
+  let active = 0;
+  for (const v of zf.data) if (v !== 0) active++;
+  assert.ok(active > 0 && active < zf.size, `${label}: test point must have both active and inactive codes (${active}/${zf.size})`);
+  gf.forEach((g, k) => assert.ok(relErr(g, gc[k]) <= 1e-12, `${label}: gradient ${k} differs by ${relErr(g, gc[k])}`));
+  checkGradients(() => lossOf(fused()), inputs, { label });
+}
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
+  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-300);
+}
+
+test('istaDense equals the composed iteration (Gram form p ≤ 2m and direct form p > 2m), with gradients', () => {
+  const rng = new Rng(3);
+  for (const [m, p, oneSided] of [[6, 9, false], [3, 8, false], [4, 7, true]] as const) {
+    const D = param([m, p], rng, 0.5);
+    const x = param([5, m], rng, 2);
+    const lambda = Tensor.scalar(0.2, 'float64', { requiresGrad: true });
+    const opts: FusedIstaOptions = { iters: 5, alpha: 0.3, lambda, oneSided };
+    const map: LinearMap = { apply: (z) => matmul(z, D, { transB: true }), adjoint: (r) => matmul(r, D) };
+    compare(`dense m=${m} p=${p}`, () => istaDense(x, D, opts), map, x, opts, [x, D, lambda], Tensor.randn([5, p], rng, 'float64'));
+  }
+});
+
+test('istaSpectral equals the composed iteration (odd and even N, N = 2M−1, c_out > 1; the Nyquist mode is covered by istaConv), with gradients', () => {
+  const rng = new Rng(4);
+  for (const [cout, C, M, N, oneSided] of [[1, 3, 4, 13, false], [2, 3, 4, 7, true], [2, 2, 5, 10, false]] as const) {
+    const wRe = param([cout, C, M], rng, 0.4);
+    const wIm = param([cout, C, M], rng, 0.4);
+    // Im w at k = 0 is left non-zero: it must not act (a real operator), in the fused op as in the composed one
+    const x = param([3, cout, N], rng, 2);
+    const opts: FusedIstaOptions = { iters: 4, alpha: 0.4, lambda: 0.05, oneSided };
+    const map: LinearMap = { apply: (z) => spectralConv(z, wRe, wIm), adjoint: (r) => spectralConvAdjoint(r, wRe, wIm) };
+    compare(`spectral cout=${cout} C=${C} M=${M} N=${N}`, () => istaSpectral(x, wRe, wIm, opts), map, x, opts, [x, wRe, wIm], Tensor.randn([3, C, N], rng, 'float64'));
+  }
+});
+
+test('istaConv equals the composed iteration (even and odd N, K > N wraps), with gradients', () => {
+  const rng = new Rng(5);
+  for (const [cout, C, K, N] of [[1, 3, 4, 12], [2, 2, 5, 9], [1, 2, 7, 6]] as const) {
+    const d = param([cout, C, K], rng, 0.3);
+    const x = param([3, cout, N], rng, 2);
+    const lambda = Tensor.scalar(0.1, 'float64', { requiresGrad: true });
+    const opts: FusedIstaOptions = { iters: 4, alpha: 0.3, lambda, oneSided: false };
+    const map: LinearMap = { apply: (z) => circularConv(z, d), adjoint: (r) => circularCorr(r, d) };
+    compare(`conv cout=${cout} C=${C} K=${K} N=${N}`, () => istaConv(x, d, opts), map, x, opts, [x, d, lambda], Tensor.randn([3, C, N], rng, 'float64'));
+  }
+});
+
+test('fused ops in float32 match float64 to float32 precision; pooled tapes give identical repeated results', () => {
+  const rng = new Rng(6);
+  const w64 = [Tensor.randn([1, 4, 6], rng, 'float64', 0.4), Tensor.randn([1, 4, 6], rng, 'float64', 0.4)];
+  const x64 = Tensor.randn([8, 1, 32], rng, 'float64');
+  const opts: FusedIstaOptions = { iters: 10, alpha: 0.5, lambda: 0.02, oneSided: false };
+  const ref = noGrad(() => istaSpectral(x64, w64[0], w64[1], opts)).data;
+  const run = () => noGrad(() => istaSpectral(x64.to('float32'), w64[0].to('float32'), w64[1].to('float32'), opts)).data;
+  const a = run();
+  // 10 iterations of float32 storage: error grows ~ T·2⁻²⁴·cond, far below 1e-4
+  assert.ok(relErr(a, ref) <= 1e-4, `float32 vs float64: ${relErr(a, ref)}`);
+  assert.deepEqual(run(), a);
+});
+
+test('fused ops reject bad shapes and settings with messages naming the op', () => {
+  const x = Tensor.zeros([2, 3], 'float64');
+  assert.throws(() => istaDense(x, Tensor.zeros([4, 5], 'float64'), { iters: 2, alpha: 1, lambda: 0, oneSided: false }), /istaDense: expects x \[B, m\] and D \[m, p\], got \[2, 3\] and \[4, 5\]/);
+  assert.throws(() => istaDense(x, Tensor.zeros([3, 5], 'float64'), { iters: 0, alpha: 1, lambda: 0, oneSided: false }), /istaDense: iters T/);
+  const w = Tensor.zeros([1, 2, 5], 'float64');
+  assert.throws(() => istaSpectral(Tensor.zeros([1, 1, 7], 'float64'), w, w, { iters: 1, alpha: 1, lambda: 0, oneSided: false }), /istaSpectral: resolution N = 7 is below 2M − 1 = 9/);
+  assert.throws(() => istaConv(Tensor.zeros([1, 2, 7], 'float64'), Tensor.zeros([1, 2, 3], 'float64'), { iters: 1, alpha: 1, lambda: 0, oneSided: false }), /istaConv: expects/);
+});
