@@ -1,10 +1,35 @@
-/** `npm run bench`: runs every benchmark suite; JSON lines on stdout, progress on stderr. */
+/**
+ * `npm run bench [-- --peer pytorch] [--suites fft,kernels,steps] [--cases S1,S3] [--steps 20] [--warmup 5] [--threads 2,1]`:
+ * runs the benchmark suites; JSON lines on stdout, progress and tables on stderr.
+ */
 import { runFftBench } from './fft.js';
+import { runKernelBench } from './kernels.js';
 import { log } from './lib.js';
+import { runStepBench } from './steps.js';
 
-const suites: Array<[string, () => Promise<void> | void]> = [['fft', runFftBench]];
+function arg(name: string): string | null {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : null;
+}
 
-for (const [name, run] of suites) {
+const list = (v: string | null, def: string): string[] => (v ?? def).split(',').filter(Boolean);
+const suites = list(arg('suites'), 'fft,kernels,steps');
+const runners: Record<string, () => Promise<void> | void> = {
+  fft: runFftBench,
+  kernels: runKernelBench,
+  steps: () =>
+    runStepBench({
+      peer: arg('peer'),
+      cases: list(arg('cases'), 'S1,S2,S3,S4,S5'),
+      steps: Number(arg('steps') ?? 20),
+      warmup: Number(arg('warmup') ?? 5),
+      threads: list(arg('threads'), '1').map(Number),
+    }),
+};
+
+for (const name of suites) {
+  const run = runners[name];
+  if (!run) throw new Error(`bench: unknown suite "${name}"; expected ${Object.keys(runners).join(', ')}`);
   log(`# ${name}`);
   await run();
 }

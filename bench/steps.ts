@@ -1,0 +1,97 @@
+/**
+ * Training-step suite S1–S5 (issues 5 and 7): each case runs in a fresh process (bench/step-child.ts) so its
+ * peak RSS is its own; with `--peer pytorch` the PyTorch peer (bench/peer) times the same case right after it,
+ * in the same run, and a table of ratios, GFLOP/s and share of peak goes to stderr.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { emit, log, type BenchRecord } from './lib.js';
+import { nominalPeak, scalarPeak } from './peak.js';
+import { CASES } from './train.js';
+
+export interface StepBenchOptions {
+  /** peer implementation to time in the same run ('pytorch'), or null */
+  peer: string | null;
+  /** case names (default S1–S5) */
+  cases: string[];
+  /** timed steps per case (median reported) and warm-up steps */
+  steps: number;
+  warmup: number;
+  /** thread counts to time saeno with (the first is the headline; 1 and 2 give the speed-up) */
+  threads: number[];
+}
+
+const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs a command, returns the JSON records it printed on stdout (its stderr passes through). */
+function jsonLines(cmd: string, args: string[], what: string, env: NodeJS.ProcessEnv = process.env): BenchRecord[] {
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench: ${what} failed (exit ${r.status ?? r.signal})`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BenchRecord);
+}
+
+function saeno(name: string, o: StepBenchOptions, threads: number): BenchRecord {
+  const [rec] = jsonLines(process.execPath, ['--import', 'tsx', here('./step-child.ts'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)], `saeno ${name} (threads ${threads})`);
+  return rec;
+}
+
+function peer(name: string, o: StepBenchOptions): BenchRecord {
+  const [rec] = jsonLines('/usr/bin/python3', [here('./peer/torch_peer.py'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', '2'], `peer ${name}`);
+  return rec;
+}
+
+function ensurePeer(): void {
+  const r = spawnSync('sh', [here('./peer/ensure-peer.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error('bench: bench/peer/ensure-peer.sh failed (see its message above)');
+}
+
+const fmt = (v: number | undefined, d = 1): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+
+/** Runs the cases; emits one JSON line per (case, impl, threads) and logs the summary table. */
+export function runStepBench(o: StepBenchOptions): void {
+  if (o.peer && o.peer !== 'pytorch') throw new Error(`bench: unknown peer "${o.peer}" (only "pytorch")`);
+  if (o.peer) ensurePeer();
+  const scalar = scalarPeak();
+  const nominal = nominalPeak();
+  log(`peak: measured JS scalar multiply-add ${scalar.toFixed(2)} GFLOP/s per core (${(scalar * nominal.cores).toFixed(1)} on ${nominal.cores} cores); nominal vector peak ${nominal.gflops.toFixed(0)} GFLOP/s (${nominal.cores} cores × ${nominal.mhz.toFixed(0)} MHz × 64 FLOP/cycle, AVX-512 FMA assumed)`);
+  const rows: string[] = [];
+  for (const name of o.cases) {
+    if (!CASES[name]) throw new Error(`bench: unknown case ${name}; expected one of ${Object.keys(CASES).join(', ')}`);
+    const byThreads = new Map<number, BenchRecord>();
+    for (const th of o.threads) {
+      log(`# ${name} saeno, ${th} thread(s)`);
+      const rec = saeno(name, o, th);
+      const flops = (rec.params as { flops: number }).flops;
+      const gflops = flops / rec.ms / 1e6;
+      Object.assign(rec, { threads: th, gflops, share_scalar_peak: gflops / (scalar * th), share_nominal_peak: gflops / nominal.gflops });
+      emit(rec);
+      byThreads.set(th, rec);
+    }
+    const head = byThreads.get(o.threads[0]) as BenchRecord;
+    const one = byThreads.get(1);
+    const two = byThreads.get(2);
+    let peerMs: number | undefined;
+    if (o.peer) {
+      log(`# ${name} ${o.peer}`);
+      const rec = peer(name, o);
+      emit(rec);
+      peerMs = rec.ms;
+    }
+    const gflops = head.gflops as number;
+    rows.push([
+      name.padEnd(4),
+      fmt(head.ms).padStart(9),
+      fmt(peerMs).padStart(9),
+      fmt(peerMs === undefined ? undefined : peerMs / head.ms, 2).padStart(7),
+      fmt(gflops, 2).padStart(8),
+      `${fmt((100 * gflops) / (scalar * (head.threads as number)), 0)}%`.padStart(8),
+      `${fmt((100 * gflops) / nominal.gflops, 1)}%`.padStart(8),
+      fmt(one && two ? one.ms / two.ms : undefined, 2).padStart(8),
+      fmt(head.rss_mb as number, 0).padStart(7),
+    ].join(' '));
+  }
+  log('');
+  log(`case saeno ms  peer ms  ratio  GFLOP/s  %scalar %nominal  1→2core  RSS MB   (ratio = peer ms / saeno ms; saeno at ${o.threads[0]} thread(s), peer at 2)`);
+  for (const r of rows) log(r);
+}
