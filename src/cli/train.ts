@@ -278,7 +278,9 @@ async function prepareResume(dir: string, o: Options): Promise<Prepared> {
   if (extra) throw new UsageError(`${flagName(extra)} cannot be changed on --resume (only --steps can); the run's settings are in ${runPaths(dir).config}`);
   const { run, model, step } = await loadRun(dir);
   const state = await loadState(dir, step);
+  if (o.steps !== undefined && o.steps <= state.step) throw new UsageError(`--steps ${o.steps} does not go beyond the checkpoint's step ${state.step}`);
   if (o.steps !== undefined) run.train.steps = o.steps;
+  if (state.step >= run.train.steps) throw new UsageError(`${dir} already finished its ${run.train.steps} steps; pass --resume --steps N with N > ${state.step} to train on`);
   const source = await sourceOf(run.data, run.model.model, runRngs(run.train.seed), run.train.evalCount, run.model.dtype);
   const trainer = new Trainer(model, source, run.train);
   try {

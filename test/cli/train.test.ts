@@ -146,6 +146,41 @@ test('every error path is one line, a non-zero exit, and no output', async () =>
   const before = fs.readFileSync(path.join(existing, 'weights.safetensors'));
   assertOneLineError(await saeno('train', '--model', 'sae', '--data', npy2d, '--out', existing), /already holds a run; pass --resume/);
   assertOneLineError(await saeno('train', '--resume', '--out', existing, '--lr', '0.1'), /--lr cannot be changed on --resume/);
+  assertOneLineError(await saeno('train', '--resume', '--out', existing), /already finished its 1 steps; pass --resume --steps N with N > 1/);
+  assertOneLineError(await saeno('train', '--resume', '--out', existing, '--steps', '1'), /--steps 1 does not go beyond the checkpoint's step 1/);
   assert.deepEqual(fs.readFileSync(path.join(existing, 'weights.safetensors')), before, 'the existing run is untouched');
   assertOneLineError(await saeno('train', '--resume', '--out', path.join(dir, 'no-run')), /config\.json: missing \(not a run folder\?\)/);
+});
+
+test('--init from files: truth atoms (.npy, SAE and L-SAE), another run\'s weights (.safetensors, with an explicit lifting), CNN kernels for SAE-FNO', async () => {
+  const data = path.join(dir, 'init.safetensors');
+  const truth = await bundle(data, 'euclidean', { m: 6, p: 9, sparsity: 2 }, 30);
+  const atoms = path.join(dir, 'atoms.npy');
+  await writeNpy(atoms, { dtype: 'float64', shape: [6, 9], data: truth.dictionary });
+  const firstEval = (run: string) => readLog(run).find((l) => l.type === 'eval')!;
+  for (const model of ['sae', 'l-sae']) {
+    const run = path.join(dir, `init-${model}`);
+    const r = await saeno('train', '--model', model, '--data', data, '--init', atoms, '--steps', '1', '--iters', '3', '--quiet', '--out', run);
+    assert.equal(r.code, 0, r.stderr);
+    // the truth itself, in float32 (orthonormal lifting: P·L·D = D): error ≈ 1e-7 · √m
+    assert.ok(firstEval(run).dictErrorMax! < 1e-5, `${model}: initial error ${firstEval(run).dictErrorMax}`);
+  }
+  const lifted = path.join(dir, 'init-l-sae');
+  const again = path.join(dir, 'init-again');
+  const r = await saeno('train', '--model', 'l-sae', '--data', data, '--lifting', 'explicit', '--init', path.join(lifted, 'weights.safetensors'), '--steps', '1', '--iters', '3', '--quiet', '--out', again);
+  assert.equal(r.code, 0, r.stderr);
+  // starts where the other run ended: same weights, data and evaluation set, so the same metrics
+  const ended = readLog(lifted).filter((l) => l.type === 'eval').at(-1)!;
+  assert.deepEqual({ ...firstEval(again), time: 0, step: 0 }, { ...ended, time: 0, step: 0 });
+  const noArrays = await saeno('train', '--model', 'l-sae', '--data', data, '--lifting', 'explicit', '--out', path.join(dir, 'never2'));
+  assertOneLineError(noArrays, /lifting "explicit" needs arrays L and P/);
+
+  const signals = path.join(dir, 'fn16.npy');
+  await writeNpy(signals, { dtype: 'float64', shape: [8, 16], data: Float64Array.from({ length: 128 }, (_, i) => Math.max(0, Math.sin(i))) });
+  const kernels = path.join(dir, 'kernels.npy');
+  await writeNpy(kernels, { dtype: 'float64', shape: [1, 2, 5], data: Float64Array.from({ length: 10 }, (_, i) => 1 + i) });
+  const fno = await saeno('train', '--model', 'sae-fno', '--data', signals, '--concepts', '2', '--modes', '8', '--init', kernels, '--steps', '1', '--iters', '3', '--quiet', '--out', path.join(dir, 'fno-from-cnn'));
+  assert.equal(fno.code, 0, fno.stderr);
+  const cnnL = await saeno('train', '--model', 'l-sae-cnn', '--data', signals, '--concepts', '2', '--init', kernels, '--out', path.join(dir, 'never3'));
+  assertOneLineError(cnnL, /a \.npy initialises sae, l-sae, sae-cnn \(kernels\) or sae-fno \(CNN kernels\); for l-sae-cnn use a \.safetensors/);
 });
