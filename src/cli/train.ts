@@ -9,11 +9,11 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { Rng } from '../core/rng.js';
+import { readNpy, readSafetensors } from '../io/files.js';
 import { isFunctional, isLifted, MODEL_KINDS, parseModelConfig, type ModelConfigInput, type ModelKind } from '../models/config.js';
 import { createModel, type Init } from '../models/registry.js';
-import type { SparseAutoencoder } from '../models/sae.js';
 import { RUN_FORMAT, decodeWeights, encodeCheckpoint, type DataDescription, type RunConfig } from '../train/checkpoint.js';
-import { defaultKernelSize, defaultLambda, defaultLiftWidth, defaultModes, MODEL_DEFAULTS, ONLINE_DEFAULTS } from '../train/defaults.js';
+import { defaultKernelSize, defaultLambda, defaultLiftWidth, defaultModes, MODEL_DEFAULTS, ONLINE_DEFAULTS, TRAIN_DEFAULTS } from '../train/defaults.js';
 import type { Schedule } from '../train/schedule.js';
 import { ArraySource, OnlineSource, type DataSource, type Truth } from '../train/source.js';
 import { DivergenceError, Trainer, type EvalRecord, type StepRecord, type TrainConfigInput } from '../train/trainer.js';
@@ -32,7 +32,6 @@ import {
   validateOptions,
 } from './generator-flags.js';
 import { commandAction, holdsRun, loadRun, loadState, makeRunFolder, readDataFile, RunLog, runPaths, signalLayout, truncateLog, writeCheckpoint, type LoadedData } from './runfolder.js';
-import { readNpy, readSafetensors } from '../io/files.js';
 
 const positiveInt = intValue.refine((v) => v > 0, 'must be a positive integer');
 const positive = numberValue.refine((v) => v > 0, 'must be a positive number');
@@ -212,7 +211,6 @@ function runRngs(seed: number): { model: Rng; data: Rng; eval: Rng } {
 
 interface Prepared {
   run: RunConfig;
-  model: SparseAutoencoder;
   trainer: Trainer;
 }
 
@@ -236,7 +234,6 @@ async function prepareFresh(o: Options): Promise<Prepared> {
   if (o.momentum !== undefined && o.optimizer !== 'sgd') throw new UsageError('--momentum applies to --optimizer sgd');
   let data: DataDescription;
   let loaded: LoadedData | undefined;
-  let truth: Truth | null;
   let layout: { channels: number; N: number; inputSize: number };
   let resolution: number | null;
   if (o.data !== undefined) {
@@ -244,10 +241,8 @@ async function prepareFresh(o: Options): Promise<Prepared> {
     if (extra) throw new UsageError(`${flagName(extra)} is a generator flag; it cannot be combined with --data`);
     if (o.dataSeed !== undefined) throw new UsageError('--data-seed applies to online training (generator flags), not --data');
     loaded = await readDataFile(o.data, kind);
-    const l = signalLayout(loaded);
-    layout = l;
-    truth = loaded.truth;
-    resolution = isFunctional(kind) ? l.N : null;
+    layout = signalLayout(loaded);
+    resolution = isFunctional(kind) ? layout.N : null;
     data = { kind: 'file', path: path.resolve(o.data), shape: loaded.x.shape };
   } else {
     const functional = isFunctional(kind);
@@ -258,19 +253,16 @@ async function prepareFresh(o: Options): Promise<Prepared> {
     const cfg = spec.config as { m?: number; channels?: number };
     resolution = spec.resolution;
     layout = functional ? { channels: cfg.channels ?? 1, N: spec.resolution as number, inputSize: cfg.channels ?? 1 } : { channels: 1, N: 1, inputSize: cfg.m as number };
-    truth = null; // from the source, below
   }
-  const dtype = o.dtype ?? MODEL_DEFAULTS.dtype;
-  const evalCount = o.evalCount ?? 256;
-  const source = await sourceOf(data, kind, rngs, evalCount, dtype, loaded);
-  truth = source.truth;
+  const source = await sourceOf(data, kind, rngs, o.evalCount ?? TRAIN_DEFAULTS.evalCount, o.dtype ?? MODEL_DEFAULTS.dtype, loaded);
+  const { truth } = source;
   const modelConfig = modelConfigOf(kind, o, layout, truth);
   const init = await initOf(o.init ?? 'random', kind, truth, layout.N);
   const model = createModel(modelConfig, rngs.model, init);
   model.checkInput(source.evalSet().x); // e.g. N below 2M − 1: fail before the run folder exists
   const trainer = new Trainer(model, source, train);
   const run: RunConfig = { format: RUN_FORMAT, model: model.config, train: trainer.config, data, resolution, init: o.init ?? 'random' };
-  return { run, model, trainer };
+  return { run, trainer };
 }
 
 async function prepareResume(dir: string, o: Options): Promise<Prepared> {
@@ -289,7 +281,7 @@ async function prepareResume(dir: string, o: Options): Promise<Prepared> {
     throw new UsageError(`${runPaths(dir).state}: ${(e as Error).message}`);
   }
   await truncateLog(dir, state.step);
-  return { run, model, trainer };
+  return { run, trainer };
 }
 
 /** Registers `saeno train`. */
