@@ -291,7 +291,7 @@ export function register(program: Command): void {
     .description('train an SAE, L-SAE, SAE-CNN, L-SAE-CNN, SAE-FNO or L-SAE-FNO; writes checkpoints and log.jsonl into --out')
     .option('--config <file>', 'settings file (JSON or YAML; keys are the camelCase flag names; flags override it)')
     .option('--model <kind>', `model: ${MODEL_KINDS.join(' | ')}`)
-    .option('--data <file>', 'training data: a dataset bundle (.safetensors) or an array (.npy); without it, online data from the generator flags')
+    .option('--data <file>', 'training data: a dataset bundle (.safetensors or a saeno generate --format npy folder) or an array (.npy); without it, online data from the generator flags')
     .option('--out <dir>', 'run folder')
     .option('--resume', 'continue the run in --out from its last checkpoint (bit-identical)')
     .option('--steps <n>', 'training steps')
