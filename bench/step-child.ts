@@ -1,7 +1,8 @@
 /**
  * One training-step case in a fresh process (so its peak RSS is its own): `tsx bench/step-child.ts --case S5
- * [--steps 20] [--warmup 5]` prints one JSON line {case, impl, ms, ms_min, cpu_ms, rss_mb, params}.
+ * [--steps 20] [--warmup 5] [--threads 1]` prints one JSON line {case, impl, ms, ms_min, cpu_ms, rss_mb, params}.
  */
+import { useThreads } from './threads.js';
 import { CASES, stepFlops, timeSteps } from './train.js';
 
 function arg(name: string, def: string): string {
@@ -14,6 +15,9 @@ const c = CASES[name];
 if (!c) throw new Error(`bench/step-child: unknown case ${name}; expected one of ${Object.keys(CASES).join(', ')}`);
 const steps = Number(arg('steps', '20'));
 const warmup = Number(arg('warmup', '5'));
+const threads = Number(arg('threads', '1'));
+const stop = useThreads(threads);
 const t = timeSteps(c, steps, warmup);
 const rssMb = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(`${JSON.stringify({ case: name, impl: 'saeno', ms: t.ms, ms_min: t.ms_min, cpu_ms: t.cpu_ms, rss_mb: rssMb, loss: t.loss, params: { ...c, flops: stepFlops(c), steps, warmup, dtype: 'float32' } })}\n`);
+process.stdout.write(`${JSON.stringify({ case: name, impl: 'saeno', ms: t.ms, ms_min: t.ms_min, cpu_ms: t.cpu_ms, rss_mb: rssMb, loss: t.loss, threads, params: { ...c, flops: stepFlops(c), steps, warmup, dtype: 'float32' } })}\n`);
+await stop();

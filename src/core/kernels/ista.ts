@@ -8,8 +8,12 @@
  *   gD += α·(∂_D⟨D gu, r^t⟩ − ∂_D⟨D z^{t−1}, D gu⟩)  with r^t = x − D z^{t−1}.
  * Dense D uses GEMMs over the batch; spectral (FNO) and circular-conv (CNN, all modes) D stay in the Fourier
  * domain between the FFT of z and the inverse FFT of Dᵀ(x − Dz), so no D z is ever formed in signal space.
+ *
+ * A tape owns all its inputs, iterates and outputs (copied in and out by the op), so its chunks of samples can
+ * run on worker threads over shared memory (core/parallel.ts); partial sums are per chunk, reduced in order.
  */
-import type { FloatArray } from '../tensor.js';
+import { CHUNKS, chunkRange, registerTape, TapeMemory, type Alloc, type ChunkedTape } from '../parallel.js';
+import type { DType, FloatArray } from '../tensor.js';
 import { getRealFFTPlan, type RealFFT } from './fft.js';
 import { gemm } from './matmul.js';
 import { mixModes, modeGradFactors } from './spectral.js';
@@ -50,139 +54,228 @@ function maskGrad(gz: FloatArray, go: number, z: ArrayLike<number>, zo: number, 
   return s;
 }
 
-/** Grows a buffer to at least `n` entries (same type), keeping nothing. */
-function grow<A extends FloatArray>(a: A, n: number): A {
-  if (a.length >= n) return a;
-  return (a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as A;
+/** Grows a float64 scratch buffer to at least `n` entries, keeping nothing. */
+function grow(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  return a.length >= n ? a : new Float64Array(n);
+}
+
+/** Σ over chunks (in chunk order) of `part` [chunks, len] from offset `o` within each chunk's row of `stride`. */
+function sumChunks(part: Float64Array, chunks: number, stride: number, o: number, len: number, out: Float64Array): void {
+  out.fill(0, 0, len);
+  for (let c = 0; c < chunks; c++) {
+    const base = c * stride + o;
+    for (let j = 0; j < len; j++) out[j] += part[base + j];
+  }
+}
+
+function sumTheta(g: Float64Array, chunks: number): number {
+  let s = 0;
+  for (let c = 0; c < chunks; c++) s += g[c];
+  return s;
 }
 
 // ------------------------------------------------------------------------------------------------ dense
 
+export interface DenseSpec { B: number; m: number; p: number; T: number; dtype: DType }
+
 /**
  * Dense ISTA tape: x [B, m], D [m, p] → z^T [B, p]. When p ≤ 2m each step is one GEMM with the Gram
  * operator, u = z·(I − αDᵀD) + α·xD (as many FLOPs as D then Dᵀ, one pass); otherwise u = z + α·(x − zDᵀ)D.
- * Keeps every iterate (and, in the direct form, every residual) for the backward.
+ * Rows evolve independently, so chunks of rows run all T steps on their own.
  */
-export class DenseIsta {
+export class DenseIsta implements ChunkedTape {
+  readonly kind = 'ista-dense';
   readonly gram: boolean;
+  readonly chunks: number;
+  readonly x: FloatArray;
+  readonly D: FloatArray;
+  readonly gzT: FloatArray;
   /** z^t for t = 1…T: [T, B, p] */
-  zs: FloatArray;
-  /** direct form: r^t = x − D z^{t−1} for t = 1…T, [T, B, m]; Gram form: I − αDᵀD [p, p] */
-  aux: FloatArray;
-  /** Gram form: α·xD [B, p] */
-  bx: FloatArray;
-  /** settings of the last forward (the backward uses the same) */
-  s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
-  private u: FloatArray;
-  private g: FloatArray;
-  private h: FloatArray;
+  readonly zs: FloatArray;
+  /** Gram form: I − αDᵀD [p, p]; direct form: r^t = x − D z^{t−1} for t = 1…T, [T, B, m] */
+  private readonly aux: FloatArray;
+  /** Gram form: α·xD, then (backward) Σ_t gu^t [B, p] */
+  private readonly bx: FloatArray;
+  private readonly u: FloatArray;
+  private readonly h: FloatArray;
+  /** α·D gu summed over steps (direct form) or α·gb·Dᵀ (Gram form): [B, m] */
+  readonly gx: FloatArray;
+  /** per-chunk partial sums: Gram form Σ z^{t−1}ᵀ gu^t [p, p]; direct form ∂/∂D [m, p] */
+  private readonly part: Float64Array;
+  private readonly gTheta: Float64Array;
+  private readonly mem: TapeMemory | null;
+  private s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
 
-  constructor(readonly B: number, readonly m: number, readonly p: number, readonly T: number, make: (n: number) => FloatArray) {
+  constructor(readonly spec: DenseSpec, alloc?: Alloc) {
+    const { B, m, p, T, dtype } = spec;
+    this.mem = alloc ? null : new TapeMemory();
+    const a = alloc ?? (this.mem as TapeMemory).alloc;
     this.gram = p <= 2 * m;
-    this.zs = make(T * B * p);
-    this.aux = make(this.gram ? p * p : T * B * m);
-    this.bx = make(this.gram ? B * p : 0);
-    this.u = make(B * p);
-    this.g = make(Math.max(B * p, B * m));
-    this.h = make(B * p);
+    this.chunks = Math.min(CHUNKS, B);
+    this.x = a(B * m, dtype);
+    this.D = a(m * p, dtype);
+    this.gzT = a(B * p, dtype);
+    this.zs = a(T * B * p, dtype);
+    this.aux = a(this.gram ? p * p : T * B * m, dtype);
+    this.bx = a(B * p, dtype);
+    this.u = a(B * p, dtype);
+    this.h = a(B * p, dtype);
+    this.gx = a(B * m, dtype);
+    this.part = a(this.chunks * (this.gram ? p * p : m * p), 'float64') as Float64Array;
+    this.gTheta = a(this.chunks, 'float64') as Float64Array;
   }
 
-  /** Runs the forward with settings `s` (s.T = the tape's T); returns the view of z^T in the tape. */
+  private run(method: string, args: unknown): void {
+    (this.mem as TapeMemory).run(this, method, args, this.chunks);
+  }
+
+  /** Forward from x [B, m] and D [m, p] with settings `s` (s.T = spec.T); returns the view of z^T in the tape. */
   forward(x: ArrayLike<number>, D: ArrayLike<number>, s: IstaSettings): FloatArray {
+    const { B, m, p, T } = this.spec;
     this.s = s;
-    const { B, m, p, zs, u } = this;
-    const { T, alpha, theta, oneSided } = s;
-    const bp = B * p;
+    this.x.set(x);
+    this.D.set(D);
     if (this.gram) {
       const G = this.aux;
-      gemm(true, false, p, p, m, -alpha, D, D, 0, G);
+      gemm(true, false, p, p, m, -s.alpha, this.D, this.D, 0, G);
       for (let i = 0; i < p; i++) G[i * p + i] += 1;
-      gemm(false, false, B, p, m, alpha, x, D, 0, this.bx);
-      shrinkInto(this.bx, 0, bp, theta, oneSided, zs, 0);
-      for (let t = 2; t <= T; t++) {
-        u.set(this.bx);
-        gemm(false, false, B, p, p, 1, zs.subarray((t - 2) * bp, (t - 1) * bp), G, 1, u);
-        shrinkInto(u, 0, bp, theta, oneSided, zs, (t - 1) * bp);
-      }
-    } else {
-      const bm = B * m;
-      for (let t = 1; t <= T; t++) {
-        const r = this.aux.subarray((t - 1) * bm, t * bm);
-        r.set(x as FloatArray);
-        if (t > 1) gemm(false, true, B, m, p, -1, zs.subarray((t - 2) * bp, (t - 1) * bp), D, 1, r);
-        if (t > 1) u.set(zs.subarray((t - 2) * bp, (t - 1) * bp));
-        else u.fill(0);
-        gemm(false, false, B, p, m, alpha, r, D, 1, u);
-        shrinkInto(u, 0, bp, theta, oneSided, zs, (t - 1) * bp);
-      }
     }
-    return zs.subarray((T - 1) * bp, T * bp);
+    this.run('forward', s);
+    return this.zs.subarray((T - 1) * B * p, T * B * p);
   }
 
-  /**
-   * Backward from gzT [B, p]: accumulates into gD [m, p] and gx [B, m] (each when non-null); returns ∂L/∂θ.
-   */
-  backward(gzT: ArrayLike<number>, x: ArrayLike<number>, D: ArrayLike<number>, gD: FloatArray | null, gx: FloatArray | null): number {
-    const { B, m, p, s, zs } = this;
+  /** Backward from gzT [B, p]: accumulates into gD [m, p] and gx [B, m] when non-null; returns ∂L/∂θ. */
+  backward(gzT: ArrayLike<number>, gD: FloatArray | null, gx: FloatArray | null): number {
+    const { B, m, p } = this.spec;
+    const { alpha } = this.s;
+    this.gzT.set(gzT);
+    this.run('backward', { s: this.s, wantGD: gD !== null });
+    if (gD) {
+      if (this.gram) {
+        // M = I − αDᵀD ⇒ gD −= α·D(gM + gMᵀ); b = α·xD ⇒ gD += α·xᵀ·Σ_t gu^t
+        const gM = new Float64Array(p * p);
+        sumChunks(this.part, this.chunks, p * p, 0, p * p, gM);
+        const sym = new Float64Array(p * p);
+        for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) sym[i * p + j] = gM[i * p + j] + gM[j * p + i];
+        gemm(false, false, m, p, p, -alpha, this.D, sym, 1, gD);
+        gemm(true, false, m, p, B, alpha, this.x, this.bx, 1, gD);
+      } else {
+        const part = new Float64Array(m * p);
+        sumChunks(this.part, this.chunks, m * p, 0, m * p, part);
+        for (let j = 0; j < m * p; j++) gD[j] += part[j];
+      }
+    }
+    if (gx) for (let j = 0; j < B * m; j++) gx[j] += this.gx[j];
+    return sumTheta(this.gTheta, this.chunks);
+  }
+
+  runChunk(method: string, c: number, args: unknown): void {
+    const [b0, b1] = chunkRange(c, this.chunks, this.spec.B);
+    if (method === 'forward') this.forwardRows(b0, b1, args as IstaSettings);
+    else {
+      const a = args as { s: IstaSettings; wantGD: boolean };
+      this.backwardRows(c, b0, b1, a.s, a.wantGD);
+    }
+  }
+
+  private forwardRows(b0: number, b1: number, s: IstaSettings): void {
+    const { B, m, p } = this.spec;
+    const { T, alpha, theta, oneSided } = s;
+    const rows = b1 - b0, bp = B * p, bm = B * m, n = rows * p;
+    const zs = this.zs, D = this.D;
+    const u = this.u.subarray(b0 * p, b1 * p);
+    const x = this.x.subarray(b0 * m, b1 * m);
+    const zAt = (t: number) => zs.subarray((t - 1) * bp + b0 * p, (t - 1) * bp + b1 * p);
+    if (this.gram) {
+      const bx = this.bx.subarray(b0 * p, b1 * p);
+      gemm(false, false, rows, p, m, alpha, x, D, 0, bx);
+      shrinkInto(bx, 0, n, theta, oneSided, zs, b0 * p);
+      for (let t = 2; t <= T; t++) {
+        u.set(bx);
+        gemm(false, false, rows, p, p, 1, zAt(t - 1), this.aux, 1, u);
+        shrinkInto(u, 0, n, theta, oneSided, zs, (t - 1) * bp + b0 * p);
+      }
+    } else {
+      for (let t = 1; t <= T; t++) {
+        const r = this.aux.subarray((t - 1) * bm + b0 * m, (t - 1) * bm + b1 * m);
+        r.set(x);
+        if (t > 1) {
+          gemm(false, true, rows, m, p, -1, zAt(t - 1), D, 1, r);
+          u.set(zAt(t - 1));
+        } else u.fill(0);
+        gemm(false, false, rows, p, m, alpha, r, D, 1, u);
+        shrinkInto(u, 0, n, theta, oneSided, zs, (t - 1) * bp + b0 * p);
+      }
+    }
+  }
+
+  private backwardRows(c: number, b0: number, b1: number, s: IstaSettings, wantGD: boolean): void {
+    const { B, m, p } = this.spec;
     const { T, alpha } = s;
-    const bp = B * p;
-    const gz = this.u;
-    gz.set(gzT as FloatArray);
+    const rows = b1 - b0, bp = B * p, bm = B * m, n = rows * p;
+    const zs = this.zs, D = this.D;
+    const gz = this.u.subarray(b0 * p, b1 * p);
+    const h = this.h.subarray(b0 * p, b1 * p);
+    const gx = this.gx.subarray(b0 * m, b1 * m);
+    gz.set(this.gzT.subarray(b0 * p, b1 * p));
+    const zAt = (t: number) => zs.subarray((t - 1) * bp + b0 * p, (t - 1) * bp + b1 * p);
     let gTheta = 0;
     if (this.gram) {
-      // gb = Σ_t gu^t; gM = Σ_{t≥2} z^{t−1}ᵀ gu^t; gz^{t−1} = gu^t·M (M symmetric)
-      const G = this.aux;
-      const gb = this.g.subarray(0, bp);
+      // gb = Σ_t gu^t (kept in bx); gM = Σ_{t≥2} z^{t−1}ᵀ gu^t; gz^{t−1} = gu^t·M (M symmetric)
+      const gb = this.bx.subarray(b0 * p, b1 * p);
       gb.fill(0);
-      const gM = gD ? new Float64Array(p * p) : null;
+      const gM = this.part.subarray(c * p * p, (c + 1) * p * p);
+      gM.fill(0);
       for (let t = T; t >= 1; t--) {
-        gTheta -= maskGrad(gz, 0, zs, (t - 1) * bp, bp);
-        for (let i = 0; i < bp; i++) gb[i] += gz[i];
+        gTheta -= maskGrad(gz, 0, zs, (t - 1) * bp + b0 * p, n);
+        for (let i = 0; i < n; i++) gb[i] += gz[i];
         if (t === 1) break;
-        const zPrev = zs.subarray((t - 2) * bp, (t - 1) * bp);
-        if (gM) gemm(true, false, p, p, B, 1, zPrev, gz, 1, gM);
-        // gz ← gu·M
-        gemm(false, false, B, p, p, 1, gz, G, 0, this.h);
-        gz.set(this.h);
+        if (wantGD) gemm(true, false, p, p, rows, 1, zAt(t - 1), gz, 1, gM);
+        gemm(false, false, rows, p, p, 1, gz, this.aux, 0, h);
+        gz.set(h);
       }
-      if (gD) {
-        // M = I − αDᵀD ⇒ gD −= α·D(gM + gMᵀ); b = α·xD ⇒ gD += α·xᵀgb
-        const sym = new Float64Array(p * p);
-        for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) sym[i * p + j] = (gM as Float64Array)[i * p + j] + (gM as Float64Array)[j * p + i];
-        gemm(false, false, m, p, p, -alpha, D, sym, 1, gD);
-        gemm(true, false, m, p, B, alpha, x, gb, 1, gD);
-      }
-      if (gx) gemm(false, true, B, m, p, alpha, gb, D, 1, gx);
+      gemm(false, true, rows, m, p, alpha, gb, D, 0, gx);
     } else {
-      const bm = B * m;
-      const q = this.g.subarray(0, bm);
+      const q = this.h.subarray(b0 * m, b1 * m); // rows·m ≤ rows·p here (p > 2m)
+      const gDc = this.part.subarray(c * m * p, (c + 1) * m * p);
+      gDc.fill(0);
+      gx.fill(0);
       for (let t = T; t >= 1; t--) {
-        gTheta -= maskGrad(gz, 0, zs, (t - 1) * bp, bp);
-        // q = D gu (rows: gu·Dᵀ)
-        gemm(false, true, B, m, p, 1, gz, D, 0, q);
-        if (gx) for (let i = 0; i < bm; i++) gx[i] += alpha * q[i];
-        if (gD) {
-          gemm(true, false, m, p, B, alpha, this.aux.subarray((t - 1) * bm, t * bm), gz, 1, gD);
-          if (t > 1) gemm(true, false, m, p, B, -alpha, q, zs.subarray((t - 2) * bp, (t - 1) * bp), 1, gD);
+        gTheta -= maskGrad(gz, 0, zs, (t - 1) * bp + b0 * p, n);
+        // q = D gu (rows: gu·Dᵀ); gx += α·q
+        gemm(false, true, rows, m, p, 1, gz, D, 0, q);
+        for (let i = 0; i < rows * m; i++) gx[i] += alpha * q[i];
+        if (wantGD) {
+          gemm(true, false, m, p, rows, alpha, this.aux.subarray((t - 1) * bm + b0 * m, (t - 1) * bm + b1 * m), gz, 1, gDc);
+          if (t > 1) gemm(true, false, m, p, rows, -alpha, q, zAt(t - 1), 1, gDc);
         }
         if (t === 1) break;
-        gemm(false, false, B, p, m, -alpha, q, D, 1, gz);
+        gemm(false, false, rows, p, m, -alpha, q, D, 1, gz);
       }
     }
-    return gTheta;
+    this.gTheta[c] = gTheta;
   }
 }
 
+registerTape('ista-dense', (spec, alloc) => new DenseIsta(spec as DenseSpec, alloc));
+
 // --------------------------------------------------------------------------------------------- spectral
+
+export interface SpectralSpec { B: number; C: number; cout: number; N: number; M: number; T: number; dtype: DType }
 
 /**
  * Spectral ISTA tape for a Fourier-multiplier dictionary w [cout, C, M] (SAE-FNO; SAE-CNN with w = DFT of the
  * kernels and all ⌊N/2⌋+1 modes): x [B, cout, N] → z^T [B, C, N]. Per sample and step: one pruned real FFT of
  * z's C channels, the residual R = X − W·Z and G = Wᴴ·R on M modes, one inverse FFT of C channels. Keeps z^t,
- * the spectra Z^t and the residual spectra R^t of every step for the backward. Samples are independent, so
- * forward and backward take a range [b0, b1) (the unit of data-parallel work).
+ * the spectra Z^t and the residual spectra R^t of every step for the backward. Samples are independent.
  */
-export class SpectralIsta {
+export class SpectralIsta implements ChunkedTape {
+  readonly kind = 'ista-spectral';
+  readonly chunks: number;
+  readonly x: FloatArray;
+  readonly wRe: Float64Array;
+  readonly wIm: Float64Array;
+  readonly gzT: FloatArray;
   /** z^t for t = 1…T: [T, B, C, N] */
   readonly zs: FloatArray;
   /** forward-normalised spectra of z^t, slot t = 0…T−1 (slot 0 unused: z⁰ = 0): [T, B, C, M] */
@@ -191,12 +284,17 @@ export class SpectralIsta {
   /** residual spectra R^{t+1} = X − W·Z^t, slot t = 0…T−1 (slot 0 = X): [T, B, cout, M] */
   private readonly Rr: Float64Array;
   private readonly Ri: Float64Array;
-  /** settings of the last forward (the backward uses the same) */
-  s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
+  /** α·Σ_t D gu^t: [B, cout, N] */
+  readonly gx: Float64Array;
+  /** per-chunk Σ_b Σ_t (GU ⊗ conj R − Z ⊗ conj Q): [chunks, 2, cout·C·M] (re, im) */
+  private readonly acc: Float64Array;
+  private readonly gTheta: Float64Array;
+  private readonly mem: TapeMemory | null;
+  private s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
   private readonly fft: RealFFT;
   private readonly fr: Float64Array;
   private readonly fi: Float64Array;
-  // per-sample scratch: signals [C, N] and spectra [max(C, cout), M]
+  // per-thread scratch: signals [max(C, cout), N] and spectra [max(C, cout), M]
   private sig = new Float64Array(0);
   private sig2 = new Float64Array(0);
   private sr = new Float64Array(0);
@@ -206,18 +304,79 @@ export class SpectralIsta {
   private gxr = new Float64Array(0);
   private gxi = new Float64Array(0);
 
-  constructor(readonly B: number, readonly C: number, readonly cout: number, readonly N: number, readonly M: number, readonly T: number, make: (n: number) => FloatArray) {
-    this.zs = make(T * B * C * N);
-    this.Zr = new Float64Array(T * B * C * M);
-    this.Zi = new Float64Array(T * B * C * M);
-    this.Rr = new Float64Array(T * B * cout * M);
-    this.Ri = new Float64Array(T * B * cout * M);
+  constructor(readonly spec: SpectralSpec, alloc?: Alloc) {
+    const { B, C, cout, N, M, T, dtype } = spec;
+    this.mem = alloc ? null : new TapeMemory();
+    const a = alloc ?? (this.mem as TapeMemory).alloc;
+    const f64 = (n: number) => a(n, 'float64') as Float64Array;
+    this.chunks = Math.min(CHUNKS, B);
+    this.x = a(B * cout * N, dtype);
+    this.wRe = f64(cout * C * M);
+    this.wIm = f64(cout * C * M);
+    this.gzT = a(B * C * N, dtype);
+    this.zs = a(T * B * C * N, dtype);
+    this.Zr = f64(T * B * C * M);
+    this.Zi = f64(T * B * C * M);
+    this.Rr = f64(T * B * cout * M);
+    this.Ri = f64(T * B * cout * M);
+    this.gx = f64(B * cout * N);
+    this.acc = f64(this.chunks * 2 * cout * C * M);
+    this.gTheta = f64(this.chunks);
     this.fft = getRealFFTPlan(N);
     ({ re: this.fr, im: this.fi } = modeGradFactors(N, M));
   }
 
+  private run(method: string, args: unknown): void {
+    (this.mem as TapeMemory).run(this, method, args, this.chunks);
+  }
+
+  /** Forward from x [B, cout, N] and weights [cout, C, M] with settings `s` (s.T = spec.T); returns the view of z^T. */
+  forward(x: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>, s: IstaSettings): FloatArray {
+    const { B, C, N, T } = this.spec;
+    this.s = s;
+    this.x.set(x);
+    this.wRe.set(wRe);
+    this.wIm.set(wIm);
+    this.run('forward', s);
+    return this.zs.subarray((T - 1) * B * C * N, T * B * C * N);
+  }
+
+  /**
+   * Backward from gzT [B, C, N]: adds the weight gradient into gRe/gIm [cout, C, M] (when non-null) and α·Σ_t D gu^t
+   * into gx [B, cout, N] (when non-null); returns ∂L/∂θ.
+   */
+  backward(gzT: ArrayLike<number>, gRe: FloatArray | null, gIm: FloatArray | null, gx: FloatArray | null): number {
+    const { cout, C, M } = this.spec;
+    this.gzT.set(gzT);
+    this.run('backward', { s: this.s, wantGx: gx !== null });
+    if (gRe && gIm) {
+      const len = cout * C * M;
+      const re = new Float64Array(len), im = new Float64Array(len);
+      sumChunks(this.acc, this.chunks, 2 * len, 0, len, re);
+      sumChunks(this.acc, this.chunks, 2 * len, len, len, im);
+      const a = this.s.alpha, { fr, fi } = this;
+      for (let j = 0; j < len; j++) {
+        const k = j % M;
+        gRe[j] += a * fr[k] * re[j];
+        gIm[j] -= a * fi[k] * im[j];
+      }
+    }
+    if (gx) for (let j = 0; j < gx.length; j++) gx[j] += this.gx[j];
+    return sumTheta(this.gTheta, this.chunks);
+  }
+
+  runChunk(method: string, c: number, args: unknown): void {
+    const [b0, b1] = chunkRange(c, this.chunks, this.spec.B);
+    this.scratch();
+    if (method === 'forward') this.forwardSamples(b0, b1, args as IstaSettings);
+    else {
+      const a = args as { s: IstaSettings; wantGx: boolean };
+      this.backwardSamples(c, b0, b1, a.s, a.wantGx);
+    }
+  }
+
   private scratch(): void {
-    const { C, cout, N, M } = this;
+    const { C, cout, N, M } = this.spec;
     const ch = Math.max(C, cout);
     this.sig = grow(this.sig, ch * N);
     this.sig2 = grow(this.sig2, C * N);
@@ -230,74 +389,66 @@ export class SpectralIsta {
   }
 
   /** Zeroes the imaginary parts at k = 0 and Nyquist of `rows` spectra [rows, M] (a real signal's spectrum has none). */
-  private realModes(im: Float64Array, o: number, rows: number): void {
-    const { N, M } = this;
+  private realModes(im: Float64Array, rows: number): void {
+    const { N, M } = this.spec;
     const nyq = N % 2 === 0 && M - 1 === N / 2;
     for (let r = 0; r < rows; r++) {
-      im[o + r * M] = 0;
-      if (nyq) im[o + r * M + M - 1] = 0;
+      im[r * M] = 0;
+      if (nyq) im[r * M + M - 1] = 0;
     }
   }
 
-  /** Forward for samples [b0, b1) with settings `s` (s.T = the tape's T); z^T of sample b is `zs` at [(T−1)·B + b]·C·N. */
-  forward(x: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>, b0: number, b1: number, s: IstaSettings): void {
-    this.s = s;
-    this.scratch();
-    const { B, C, cout, N, M, zs, fft, Zr, Zi, Rr, Ri } = this;
+  private forwardSamples(b0: number, b1: number, s: IstaSettings): void {
+    const { B, C, cout, N, M } = this.spec;
     const { T, alpha, theta, oneSided } = s;
+    const { zs, fft, Zr, Zi, Rr, Ri, wRe, wIm, sig, sr, si } = this;
     const CN = C * N, CM = C * M, OM = cout * M;
-    const { sig, sr, si } = this;
     for (let b = b0; b < b1; b++) {
-      fft.forwardRows(x, b * cout * N, cout, Rr, Ri, b * OM, M, 'forward');
+      fft.forwardRows(this.x, b * cout * N, cout, Rr, Ri, b * OM, M, 'forward');
       for (let t = 1; t <= T; t++) {
         const rOff = ((t - 1) * B + b) * OM;
-        const zOff = ((t - 1) * B + b) * CN;
+        const prev = ((t - 2) * B + b) * CN;
         if (t > 1) {
-          const prev = ((t - 2) * B + b) * CN;
           const zsOff = ((t - 1) * B + b) * CM;
           fft.forwardRows(zs, prev, C, Zr, Zi, zsOff, M, 'forward');
-          // R = X − W·Z (through the scratch: W·Z first)
+          // R = X − W·Z (W·Z in the scratch first)
           mixModes(Zr, Zi, zsOff, C, cout, wRe, wIm, M, false, sr, si, 0);
-          this.realModes(si, 0, cout);
+          this.realModes(si, cout);
           for (let j = 0; j < OM; j++) { Rr[rOff + j] = Rr[b * OM + j] - sr[j]; Ri[rOff + j] = Ri[b * OM + j] - si[j]; }
         }
         mixModes(Rr, Ri, rOff, cout, C, wRe, wIm, M, true, sr, si, 0);
         fft.inverseRows(sr, si, 0, C, sig, 0, M, 'forward');
-        if (t > 1) {
-          const prev = ((t - 2) * B + b) * CN;
-          for (let j = 0; j < CN; j++) sig[j] = zs[prev + j] + alpha * sig[j];
-        } else for (let j = 0; j < CN; j++) sig[j] *= alpha;
-        shrinkInto(sig, 0, CN, theta, oneSided, zs, zOff);
+        if (t > 1) for (let j = 0; j < CN; j++) sig[j] = zs[prev + j] + alpha * sig[j];
+        else for (let j = 0; j < CN; j++) sig[j] *= alpha;
+        shrinkInto(sig, 0, CN, theta, oneSided, zs, ((t - 1) * B + b) * CN);
       }
     }
   }
 
-  /**
-   * Backward for samples [b0, b1) from gzT [B, C, N]: accumulates Σ over these samples of the weight-gradient
-   * spectra into accRe/accIm [cout, C, M] (finish with `weightGrad`), α·D gu into gx [B, cout, N] when non-null;
-   * returns this range's ∂L/∂θ.
-   */
-  backward(gzT: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>, b0: number, b1: number, accRe: Float64Array, accIm: Float64Array, gx: FloatArray | null): number {
-    this.scratch();
-    const { B, C, cout, N, M, s, zs, fft, Zr, Zi, Rr, Ri } = this;
+  private backwardSamples(c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
+    const { B, C, cout, N, M } = this.spec;
     const { T, alpha } = s;
-    const CN = C * N, CM = C * M, OM = cout * M;
-    const { sig: h, sig2: gz, sr, si, qr, qi, gxr, gxi } = this;
+    const { zs, fft, Zr, Zi, Rr, Ri, wRe, wIm, sig: h, sig2: gz, sr, si, qr, qi, gxr, gxi } = this;
+    const CN = C * N, CM = C * M, OM = cout * M, len = cout * C * M;
+    const accRe = this.acc.subarray(c * 2 * len, c * 2 * len + len);
+    const accIm = this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len);
+    accRe.fill(0);
+    accIm.fill(0);
     let gTheta = 0;
     for (let b = b0; b < b1; b++) {
-      for (let j = 0; j < CN; j++) gz[j] = gzT[b * CN + j];
+      for (let j = 0; j < CN; j++) gz[j] = this.gzT[b * CN + j];
       gxr.fill(0, 0, OM); gxi.fill(0, 0, OM);
       for (let t = T; t >= 1; t--) {
         gTheta -= maskGrad(gz, 0, zs, ((t - 1) * B + b) * CN, CN);
         // GU (into sr/si), Q = W·GU
         fft.forwardRows(gz, 0, C, sr, si, 0, M, 'forward');
         mixModes(sr, si, 0, C, cout, wRe, wIm, M, false, qr, qi, 0);
-        this.realModes(qi, 0, cout);
+        this.realModes(qi, cout);
         const rOff = ((t - 1) * B + b) * OM;
         const zsOff = ((t - 1) * B + b) * CM;
         for (let i = 0; i < cout; i++) {
-          for (let c = 0; c < C; c++) {
-            const a0 = (i * C + c) * M, u0 = c * M, r0 = rOff + i * M, q0 = i * M, z0 = zsOff + c * M;
+          for (let cc = 0; cc < C; cc++) {
+            const a0 = (i * C + cc) * M, u0 = cc * M, r0 = rOff + i * M, q0 = i * M, z0 = zsOff + cc * M;
             for (let k = 0; k < M; k++) {
               // GU ⊗ conj(R) − Z^{t−1} ⊗ conj(Q)
               const ur = sr[u0 + k], ui = si[u0 + k], rr = Rr[r0 + k], ri = Ri[r0 + k];
@@ -319,23 +470,14 @@ export class SpectralIsta {
         fft.inverseRows(sr, si, 0, C, h, 0, M, 'forward');
         for (let j = 0; j < CN; j++) gz[j] -= alpha * h[j];
       }
-      if (gx) {
-        fft.inverseRows(gxr, gxi, 0, cout, h, 0, M, 'forward');
+      if (wantGx) {
         const o = b * cout * N;
-        for (let j = 0; j < cout * N; j++) gx[o + j] += alpha * h[j];
+        fft.inverseRows(gxr, gxi, 0, cout, this.gx, o, M, 'forward');
+        for (let j = 0; j < cout * N; j++) this.gx[o + j] *= alpha;
       }
     }
-    return gTheta;
-  }
-
-  /** gRe/gIm [cout, C, M] += the weight gradient from the accumulated spectra (α·N·s_k factors). */
-  weightGrad(accRe: Float64Array, accIm: Float64Array, gRe: FloatArray, gIm: FloatArray): void {
-    const { M, fr, fi } = this;
-    const a = this.s.alpha;
-    for (let j = 0; j < accRe.length; j++) {
-      const k = j % M;
-      gRe[j] += a * fr[k] * accRe[j];
-      gIm[j] -= a * fi[k] * accIm[j];
-    }
+    this.gTheta[c] = gTheta;
   }
 }
+
+registerTape('ista-spectral', (spec, alloc) => new SpectralIsta(spec as SpectralSpec, alloc));

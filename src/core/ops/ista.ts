@@ -1,10 +1,12 @@
 /**
  * The whole unrolled-ISTA encoder as one autodiff op per dictionary family (dense, spectral, circular conv),
  * with the hand-written backward of kernels/ista.ts: z^T = ISTA_T(D, x), gradients to x, the weights and λ.
- * Tapes (every iterate, kept for the backward) are pooled by size and reused across training steps.
+ * Tapes (every iterate, kept for the backward) are pooled by size and reused across training steps; with
+ * worker threads (core/parallel.ts) they live in shared memory and their chunks of samples run in parallel.
  */
 import { record } from '../autodiff.js';
 import { DenseIsta, SpectralIsta, type IstaSettings } from '../kernels/ista.js';
+import { threadCount } from '../parallel.js';
 import { kernelToSpectral } from '../kernels/spectral.js';
 import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type DType, type FloatArray } from '../tensor.js';
 
@@ -53,10 +55,6 @@ function lambdaGrad(lambda: Tensor | number, alpha: number, gTheta: number): voi
   if (typeof lambda !== 'number' && lambda.requiresGrad) lambda.ensureGrad()[0] += alpha * gTheta;
 }
 
-function maker(dtype: DType): (n: number) => FloatArray {
-  return (n) => allocate(dtype, n);
-}
-
 /**
  * Dense ISTA: x [B, m], D [m, p] → z^T [B, p] (height units), gradients to x, D and λ.
  */
@@ -67,13 +65,13 @@ export function istaDense(x: Tensor, D: Tensor, opts: FusedIstaOptions): Tensor 
   const s = settings(op, opts);
   const [B, m] = x.shape;
   const p = D.shape[1];
-  const key = `dense:${dtype}:${B}:${m}:${p}:${s.T}`;
-  const tape = acquire(key, () => new DenseIsta(B, m, p, s.T, maker(dtype)));
+  const key = `dense:${dtype}:${B}:${m}:${p}:${s.T}:${threadCount()}`;
+  const tape = acquire(key, () => new DenseIsta({ B, m, p, T: s.T, dtype }));
   const out = new Tensor(allocate(dtype, B * p), [B, p]);
   out.data.set(tape.forward(x.data, D.data, s));
   const parents = parentsOf([x, D], opts.lambda);
   const res = record(out, parents, (g) => {
-    const gTheta = tape.backward(g, x.data, D.data, D.requiresGrad ? D.ensureGrad() : null, x.requiresGrad ? x.ensureGrad() : null);
+    const gTheta = tape.backward(g, D.requiresGrad ? D.ensureGrad() : null, x.requiresGrad ? x.ensureGrad() : null);
     lambdaGrad(opts.lambda, s.alpha, gTheta);
     release(key, tape);
   });
@@ -85,12 +83,11 @@ export function istaDense(x: Tensor, D: Tensor, opts: FusedIstaOptions): Tensor 
 function spectralTape(op: string, x: Tensor, wRe: ArrayLike<number>, wIm: ArrayLike<number>, C: number, M: number, opts: FusedIstaOptions, dtype: DType) {
   const s = settings(op, opts);
   const [B, cout, N] = x.shape;
-  const key = `spectral:${dtype}:${B}:${C}:${cout}:${N}:${M}:${s.T}`;
-  const tape = acquire(key, () => new SpectralIsta(B, C, cout, N, M, s.T, maker(dtype)));
-  tape.forward(x.data, wRe, wIm, 0, B, s);
+  const key = `spectral:${dtype}:${B}:${C}:${cout}:${N}:${M}:${s.T}:${threadCount()}`;
+  const tape = acquire(key, () => new SpectralIsta({ B, C, cout, N, M, T: s.T, dtype }));
   const out = new Tensor(allocate(dtype, B * C * N), [B, C, N]);
-  out.data.set(tape.zs.subarray((s.T - 1) * B * C * N, s.T * B * C * N));
-  return { s, key, tape, out, B, cout, N };
+  out.data.set(tape.forward(x.data, wRe, wIm, s));
+  return { s, key, tape, out, cout };
 }
 
 /**
@@ -105,11 +102,10 @@ export function istaSpectral(x: Tensor, wRe: Tensor, wIm: Tensor, opts: FusedIst
   }
   const [, C, M] = wRe.shape;
   if (2 * (M - 1) > x.shape[2]) throw new ShapeError(op, `resolution N = ${x.shape[2]} is below 2M − 1 = ${2 * M - 1} for M = ${M} modes`);
-  const { s, key, tape, out, B, cout } = spectralTape(op, x, wRe.data, wIm.data, C, M, opts, dtype);
+  const { s, key, tape, out } = spectralTape(op, x, wRe.data, wIm.data, C, M, opts, dtype);
   const res = record(out, parentsOf([x, wRe, wIm], opts.lambda), (g) => {
-    const acc = [new Float64Array(cout * C * M), new Float64Array(cout * C * M)] as const;
-    const gTheta = tape.backward(g, wRe.data, wIm.data, 0, B, acc[0], acc[1], x.requiresGrad ? x.ensureGrad() : null);
-    if (wRe.requiresGrad || wIm.requiresGrad) tape.weightGrad(acc[0], acc[1], wRe.ensureGrad(), wIm.ensureGrad());
+    const wantW = wRe.requiresGrad || wIm.requiresGrad;
+    const gTheta = tape.backward(g, wantW ? wRe.ensureGrad() : null, wantW ? wIm.ensureGrad() : null, x.requiresGrad ? x.ensureGrad() : null);
     lambdaGrad(opts.lambda, s.alpha, gTheta);
     release(key, tape);
   });
@@ -153,13 +149,11 @@ export function istaConv(x: Tensor, d: Tensor, opts: FusedIstaOptions): Tensor {
   const wRe = new Float64Array(cout * C * M);
   const wIm = new Float64Array(cout * C * M);
   kernelToSpectral(d.data, cout, C, K, N, M, wRe, wIm);
-  const { s, key, tape, out, B } = spectralTape(op, x, wRe, wIm, C, M, opts, dtype);
+  const { s, key, tape, out } = spectralTape(op, x, wRe, wIm, C, M, opts, dtype);
   const res = record(out, parentsOf([x, d], opts.lambda), (g) => {
-    const accRe = new Float64Array(cout * C * M), accIm = new Float64Array(cout * C * M);
-    const gTheta = tape.backward(g, wRe, wIm, 0, B, accRe, accIm, x.requiresGrad ? x.ensureGrad() : null);
-    if (d.requiresGrad) {
-      const gRe = new Float64Array(cout * C * M), gIm = new Float64Array(cout * C * M);
-      tape.weightGrad(accRe, accIm, gRe, gIm);
+    const gRe = d.requiresGrad ? new Float64Array(cout * C * M) : null, gIm = d.requiresGrad ? new Float64Array(cout * C * M) : null;
+    const gTheta = tape.backward(g, gRe, gIm, x.requiresGrad ? x.ensureGrad() : null);
+    if (gRe && gIm) {
       const { cos, sin } = dftTable(N, K, M);
       const gd = d.ensureGrad();
       for (let ic = 0; ic < cout * C; ic++) {

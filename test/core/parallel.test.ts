@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { backward } from '../../src/core/autodiff.js';
+import { mul } from '../../src/core/ops/elementwise.js';
+import { istaConv, istaDense, istaSpectral, type FusedIstaOptions } from '../../src/core/ops/ista.js';
+import { sqNorm } from '../../src/core/ops/reduce.js';
+import { chunkRange, threadCount } from '../../src/core/parallel.js';
+import { Rng } from '../../src/core/rng.js';
+import { Tensor } from '../../src/core/tensor.js';
+import { useThreads } from '../../bench/threads.js';
+
+/** Output and every gradient of a fused op under ‖z ⊙ y‖², as plain arrays. */
+function run(f: (inputs: Tensor[]) => Tensor, inputs: Tensor[], y: Tensor): Float64Array[] {
+  for (const p of inputs) p.zeroGrad();
+  const z = f(inputs);
+  backward(sqNorm(mul(z, y)));
+  return [Float64Array.from(z.data), ...inputs.map((p) => Float64Array.from(p.ensureGrad()))];
+}
+
+function cases(): Array<[string, (i: Tensor[]) => Tensor, Tensor[], Tensor]> {
+  const rng = new Rng(8);
+  const p = (shape: number[], std = 1) => {
+    const t = Tensor.randn(shape, rng, 'float32', std);
+    t.requiresGrad = true;
+    return t;
+  };
+  const lambda = Tensor.scalar(0.1, 'float32', { requiresGrad: true });
+  const o: FusedIstaOptions = { iters: 6, alpha: 0.3, lambda, oneSided: false };
+  // B = 13 is not a multiple of the chunk count, so chunks have unequal sizes
+  return [
+    ['dense Gram', (i) => istaDense(i[0], i[1], o), [p([13, 6], 2), p([6, 9], 0.4), lambda], Tensor.randn([13, 9], rng)],
+    ['dense direct', (i) => istaDense(i[0], i[1], o), [p([13, 3], 2), p([3, 8], 0.4), lambda], Tensor.randn([13, 8], rng)],
+    ['spectral', (i) => istaSpectral(i[0], i[1], i[2], o), [p([13, 2, 16], 2), p([2, 3, 5], 0.3), p([2, 3, 5], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
+    ['conv', (i) => istaConv(i[0], i[1], o), [p([13, 1, 16], 2), p([1, 3, 4], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
+  ];
+}
+
+let stop: (() => Promise<void>) | null = null;
+after(async () => {
+  if (stop) await stop();
+});
+
+test('chunks cover the batch exactly once, in order', () => {
+  for (const B of [1, 5, 8, 13, 64]) {
+    const chunks = Math.min(8, B);
+    let next = 0;
+    for (let c = 0; c < chunks; c++) {
+      const [b0, b1] = chunkRange(c, chunks, B);
+      assert.equal(b0, next);
+      assert.ok(b1 > b0);
+      next = b1;
+    }
+    assert.equal(next, B);
+  }
+});
+
+test('fused ops give bit-identical codes and gradients on 1 and 3 threads (fixed chunks, ordered reductions)', () => {
+  const single = cases().map(([name, f, inputs, y]) => [name, run(f, inputs, y)] as const);
+  stop = useThreads(3);
+  assert.equal(threadCount(), 3);
+  const multi = cases().map(([, f, inputs, y]) => run(f, inputs, y));
+  single.forEach(([name, ref], k) => {
+    ref.forEach((a, j) => assert.deepEqual(multi[k][j], a, `${name}: array ${j} differs between 1 and 3 threads`));
+    assert.ok(ref[0].some((v) => v !== 0), `${name}: codes all zero`);
+  });
+});
