@@ -6,6 +6,7 @@ import { register as registerInfer } from './infer.js';
 import { register as registerTrain } from './train.js';
 import { registerGenerate } from './generate.js';
 import { registerVerify } from './verify.js';
+import { registerReproduce } from './reproduce.js';
 
 const require = createRequire(import.meta.url);
 /** package.json is two levels up from src/cli (tsx) and three from dist/src/cli (built). */
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerInfer(program);
   registerEval(program);
   registerVerify(program);
+  registerReproduce(program);
   return program;
 }
 

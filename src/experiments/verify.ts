@@ -41,7 +41,8 @@ export function relResidual(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return num / Math.max(den, 1e-300);
 }
 
-function flat(arrays: ArrayLike<number>[]): Float64Array {
+/** The arrays concatenated into one float64 array. */
+export function flat(arrays: ArrayLike<number>[]): Float64Array {
   const out = new Float64Array(arrays.reduce((s, a) => s + a.length, 0));
   let o = 0;
   for (const a of arrays) {
@@ -56,17 +57,19 @@ function batch(model: SparseAutoencoder, B: number, N: number, rng: Rng): Tensor
   return Tensor.randn(model.functional ? [B, c.channels, N] : [B, c.inputSize as number], rng, 'float64');
 }
 
-/** One plain gradient step: p ← p − lr·(scale ⊙ ∇p), then the model's projections. */
-function sgdStep(model: SparseAutoencoder, x: Tensor, lr: number, gradScale?: (p: Tensor, g: Float32Array | Float64Array) => void): void {
+/** One plain gradient step: p ← p − lr·(scale ⊙ ∇p), then the model's projections. Returns the loss before the step. */
+export function sgdStep(model: SparseAutoencoder, x: Tensor, lr: number, gradScale?: (p: Tensor, g: Float32Array | Float64Array) => void): number {
   const params = model.parameters();
   for (const p of params) p.zeroGrad();
-  backward(model.loss(x).loss);
+  const { loss } = model.loss(x);
+  backward(loss);
   for (const p of params) {
     const g = p.ensureGrad();
     gradScale?.(p, g);
     for (let i = 0; i < p.size; i++) p.data[i] -= lr * g[i];
   }
   model.afterUpdate();
+  return loss.item();
 }
 
 /** Prop 3.1: a decoder-gradient step on D_L moves D = P·D_L by η·P·Pᵀ·(x − Dz)·zᵀ (batch-mean form). */
@@ -102,12 +105,11 @@ function prop31(): number {
   return relResidual(delta, predicted);
 }
 
-/** Prop 3.2 set-up: a model and its orthonormally lifted twin with D_L = L·D. */
-function liftedTwin(base: ModelConfigInput, h: number, seed: number): [SparseAutoencoder, SparseAutoencoder] {
-  const plain = createModel(base, new Rng(seed));
-  const liftedCfg = { ...base, model: `l-${base.model}` as ModelConfigInput['model'], liftWidth: h, lifting: 'orthonormal' as const };
-  const lifted = createModel(liftedCfg, new Rng(seed + 1));
-  // D_L = L·D, mapped block by block from the plain model's weights
+/**
+ * Sets a lifted model's operator to D_L = L·D from an unlifted model of the same family
+ * (block by block), so that with P = Lᵀ, LᵀL = I its effective dictionary P·D_L is D.
+ */
+export function liftInto(plain: SparseAutoencoder, lifted: SparseAutoencoder): void {
   const L = lifted.lifting!.L;
   const [hh, c] = L.shape;
   const src = plain.dictionary.blocks();
@@ -119,6 +121,14 @@ function liftedTwin(base: ModelConfigInput, h: number, seed: number): [SparseAut
       dst.data[i * CK + a] = s;
     }
   });
+}
+
+/** Prop 3.2 set-up: a model and its orthonormally lifted twin with D_L = L·D. */
+function liftedTwin(base: ModelConfigInput, h: number, seed: number): [SparseAutoencoder, SparseAutoencoder] {
+  const plain = createModel(base, new Rng(seed));
+  const liftedCfg = { ...base, model: `l-${base.model}` as ModelConfigInput['model'], liftWidth: h, lifting: 'orthonormal' as const };
+  const lifted = createModel(liftedCfg, new Rng(seed + 1));
+  liftInto(plain, lifted);
   return [plain, lifted];
 }
 
@@ -149,18 +159,39 @@ function prop32Trajectory(base: ModelConfigInput, h: number, N: number, steps: n
   return worst;
 }
 
-/** An SAE-CNN with K taps and the full-mode SAE-FNO built from its kernels (their DFT), N odd. */
-function cnnFnoPair(N: number, K: number, restrict: boolean): [SparseAutoencoder, SparseAutoencoder] {
-  const M = (N + 1) / 2;
-  const common = { dtype: 'float64' as const, concepts: 3, iters: 15, lambda: 0.05, normalize: false };
-  const cnn = createModel({ ...common, model: 'sae-cnn', kernelSize: K }, new Rng(3));
+/**
+ * The full-mode SAE-FNO twin of an SAE-CNN at odd resolution N: M = (N + 1)/2 modes, weights =
+ * the DFT of the CNN kernels, every other setting the CNN's; with `restrict` the K-tap
+ * receptive field is kept after each update (docs/theory.md §4).
+ */
+export function fnoTwin(cnn: SparseAutoencoder, N: number, restrict: boolean): SparseAutoencoder {
+  if (N % 2 !== 1) throw new RangeError(`fnoTwin: N must be odd (all modes without a Nyquist mode), got ${N}`);
+  const { kernelSize, ...common } = cnn.config;
+  const K = kernelSize as number;
   const kernels = cnn.stateTensors().kernels;
-  const fno = createModel({ ...common, model: 'sae-fno', modes: M, restrictTaps: restrict ? { taps: K, resolution: N } : null }, new Rng(4), {
+  return createModel({ ...common, model: 'sae-fno', modes: (N + 1) / 2, restrictTaps: restrict ? { taps: K, resolution: N } : null }, new Rng(4), {
     kind: 'cnn-kernel',
     kernels: { data: kernels.data, shape: kernels.shape },
     resolution: N,
   });
-  return [cnn, fno];
+}
+
+/**
+ * The gradient correction under which FNO SGD tracks CNN SGD (docs/theory.md §4): the k = 0
+ * gradient of the real weights doubled. Pass to `sgdStep` with the rate `(N/2)·η_CNN`.
+ */
+export function doubleDcGradient(op: SpectralDictionary): (p: Tensor, g: Float32Array | Float64Array) => void {
+  const M = op.modes;
+  return (p, g) => {
+    if (p !== op.wRe) return;
+    for (let i = 0; i < g.length; i += M) g[i] *= 2;
+  };
+}
+
+/** An SAE-CNN with K taps and the full-mode SAE-FNO built from its kernels (their DFT), N odd. */
+function cnnFnoPair(N: number, K: number, restrict: boolean): [SparseAutoencoder, SparseAutoencoder] {
+  const cnn = createModel({ dtype: 'float64', concepts: 3, iters: 15, lambda: 0.05, normalize: false, model: 'sae-cnn', kernelSize: K }, new Rng(3));
+  return [cnn, fnoTwin(cnn, N, restrict)];
 }
 
 function fnoCnnInference(N: number, K: number): number {
@@ -178,14 +209,9 @@ function fnoCnnInference(N: number, K: number): number {
  */
 export function fnoCnnTrajectory(N: number, K: number, steps: number, dcCorrection = true): number {
   const [cnn, fno] = cnnFnoPair(N, K, true);
-  const op = fno.dictionary as SpectralDictionary;
-  const M = op.modes;
   const eta = 0.02;
   const rng = new Rng(6);
-  const doubleDc = (p: Tensor, g: Float32Array | Float64Array) => {
-    if (p !== op.wRe || !dcCorrection) return;
-    for (let i = 0; i < g.length; i += M) g[i] *= 2;
-  };
+  const doubleDc = dcCorrection ? doubleDcGradient(fno.dictionary as SpectralDictionary) : undefined;
   let worst = 0;
   for (let s = 0; s < steps; s++) {
     const x = batch(cnn, 4, N, rng);
