@@ -60,7 +60,7 @@ function grow(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer
 }
 
 /** Σ over chunks (in chunk order) of `part` [chunks, len] from offset `o` within each chunk's row of `stride`. */
-function sumChunks(part: Float64Array, chunks: number, stride: number, o: number, len: number, out: Float64Array): void {
+function sumChunks(part: FloatArray, chunks: number, stride: number, o: number, len: number, out: Float64Array): void {
   out.fill(0, 0, len);
   for (let c = 0; c < chunks; c++) {
     const base = c * stride + o;
@@ -98,10 +98,13 @@ export class DenseIsta implements ChunkedTape {
   private readonly bx: FloatArray;
   private readonly u: FloatArray;
   private readonly h: FloatArray;
+  /** Gram-form backward: z^{t−1} and gu^t for t = 2…T, stacked per chunk ([(T−1)·rows, p] from (T−1)·b0·p) for one gM GEMM */
+  private readonly stackZ: FloatArray;
+  private readonly stackG: FloatArray;
   /** α·D gu summed over steps (direct form) or α·gb·Dᵀ (Gram form): [B, m] */
   readonly gx: FloatArray;
-  /** per-chunk partial sums: Gram form Σ z^{t−1}ᵀ gu^t [p, p]; direct form ∂/∂D [m, p] */
-  private readonly part: Float64Array;
+  /** per-chunk partial sums: Gram form Σ z^{t−1}ᵀ gu^t [p, p]; direct form ∂/∂D [m, p] (model dtype: the GEMM kernels write them) */
+  private readonly part: FloatArray;
   private readonly gTheta: Float64Array;
   private readonly mem: TapeMemory | null;
   private s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
@@ -120,8 +123,10 @@ export class DenseIsta implements ChunkedTape {
     this.bx = a(B * p, dtype);
     this.u = a(B * p, dtype);
     this.h = a(B * p, dtype);
+    this.stackZ = a(this.gram ? (T - 1) * B * p : 0, dtype);
+    this.stackG = a(this.gram ? (T - 1) * B * p : 0, dtype);
     this.gx = a(B * m, dtype);
-    this.part = a(this.chunks * (this.gram ? p * p : m * p), 'float64') as Float64Array;
+    this.part = a(this.chunks * (this.gram ? p * p : m * p), dtype);
     this.gTheta = a(this.chunks, 'float64') as Float64Array;
   }
 
@@ -221,19 +226,24 @@ export class DenseIsta implements ChunkedTape {
     const zAt = (t: number) => zs.subarray((t - 1) * bp + b0 * p, (t - 1) * bp + b1 * p);
     let gTheta = 0;
     if (this.gram) {
-      // gb = Σ_t gu^t (kept in bx); gM = Σ_{t≥2} z^{t−1}ᵀ gu^t; gz^{t−1} = gu^t·M (M symmetric)
+      // gb = Σ_t gu^t (kept in bx); gM = Σ_{t≥2} z^{t−1}ᵀ gu^t (one GEMM over the stacked steps); gz^{t−1} = gu^t·M (M symmetric)
       const gb = this.bx.subarray(b0 * p, b1 * p);
       gb.fill(0);
-      const gM = this.part.subarray(c * p * p, (c + 1) * p * p);
-      gM.fill(0);
+      const st = (T - 1) * b0 * p;
       for (let t = T; t >= 1; t--) {
         gTheta -= maskGrad(gz, 0, zs, (t - 1) * bp + b0 * p, n);
         for (let i = 0; i < n; i++) gb[i] += gz[i];
         if (t === 1) break;
-        if (wantGD) gemm(true, false, p, p, rows, 1, zAt(t - 1), gz, 1, gM);
+        if (wantGD) {
+          this.stackZ.set(zAt(t - 1), st + (t - 2) * n);
+          this.stackG.set(gz, st + (t - 2) * n);
+        }
         gemm(false, false, rows, p, p, 1, gz, this.aux, 0, h);
         gz.set(h);
       }
+      const gM = this.part.subarray(c * p * p, (c + 1) * p * p);
+      if (wantGD && T > 1) gemm(true, false, p, p, (T - 1) * rows, 1, this.stackZ.subarray(st, st + (T - 1) * n), this.stackG.subarray(st, st + (T - 1) * n), 0, gM);
+      else gM.fill(0);
       gemm(false, true, rows, m, p, alpha, gb, D, 0, gx);
     } else {
       const q = this.h.subarray(b0 * m, b1 * m); // rows·m ≤ rows·p here (p > 2m)

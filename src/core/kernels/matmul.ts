@@ -1,9 +1,14 @@
 /**
  * Row-major GEMM on typed arrays: C = alpha·op(A)·op(B) + beta·C.
- * Hand-written because the core has no native BLAS in Node or the browser; the loop
- * orders keep the innermost access contiguous for each transpose case.
+ * Hand-written because the core has no native BLAS in Node or the browser: float32 products of
+ * some size go to the WASM SIMD kernel (core/wasm/gemm.ts); the JS loops (float64, small products,
+ * engines without WASM SIMD) keep the innermost access contiguous for each transpose case.
  */
 import type { FloatArray } from '../tensor.js';
+import { wasmSgemm } from '../wasm/gemm.js';
+
+/** Below this many multiply-adds the WASM call's packing costs more than it saves. */
+const WASM_MIN_MACS = 4096;
 
 /**
  * @param transA A is stored [K, M] (use Aᵀ) instead of [M, K]
@@ -22,6 +27,20 @@ export function gemm(
   beta: number,
   c: FloatArray,
 ): void {
+  if (c instanceof Float32Array && M * N * K >= WASM_MIN_MACS && wasmSgemm(transA, transB, M, N, K, alpha, a, b, beta, c)) return;
+  if (N === 1 && !transA) {
+    // matrix-vector (power iterations): the loops below with j fixed, same operations in the same order
+    for (let i = 0; i < M; i++) {
+      const ai = i * K;
+      let s = beta === 0 ? 0 : beta === 1 ? c[i] : c[i] * beta;
+      for (let k = 0; k < K; k++) {
+        const aik = alpha * a[ai + k];
+        if (aik !== 0) s += aik * b[k];
+      }
+      c[i] = s;
+    }
+    return;
+  }
   const mn = M * N;
   if (beta === 0) c.fill(0, 0, mn);
   else if (beta !== 1) for (let i = 0; i < mn; i++) c[i] *= beta;
