@@ -34,6 +34,13 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
  */
 const DICT_ERROR_THRESHOLD = 0.5;
 const TRAIN_BUDGET_MS = 90_000;
+/** Training goes on this long after the threshold, to measure steps/s over a steady stretch. */
+const MEASURE_MS = 5_000;
+
+function median(v: number[]): number {
+  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1] : NaN;
+}
 
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
 
@@ -91,6 +98,7 @@ test('explorer: trains to the truth in Chromium, runs at 2× and 4× N0, round-t
   });
   const problems: string[] = [];
   let chromiumRate = NaN;
+  let chromiumMs = [NaN, NaN];
   try {
     const page = await context.newPage();
     page.on('console', (m) => {
@@ -109,24 +117,31 @@ test('explorer: trains to the truth in Chromium, runs at 2× and 4× N0, round-t
     await page.click('#train');
     await page.waitForSelector('body[data-state="training"]', { timeout: 10_000 });
     const rates: number[] = [];
+    const msFno: number[] = [];
+    const msCnn: number[] = [];
     let errs = initial;
+    let reachedAt = NaN;
+    // keep training MEASURE_MS after the threshold, so the rates are measured over a steady stretch
     while (Date.now() - t0 < TRAIN_BUDGET_MS) {
-      await page.waitForTimeout(1000);
+      await page.waitForTimeout(500);
       errs = [await num(page, '#err-fno'), await num(page, '#err-cnn')];
       const sps = Number(await page.locator('#sps').textContent());
       if (Number.isFinite(sps) && sps > 0) rates.push(sps);
-      if (errs.every((e) => e < DICT_ERROR_THRESHOLD)) break;
+      msFno.push(await num(page, '#ms', 'fno'));
+      msCnn.push(await num(page, '#ms', 'cnn'));
+      if (Number.isNaN(reachedAt) && errs.every((e) => e < DICT_ERROR_THRESHOLD)) reachedAt = Date.now();
+      if (Date.now() - reachedAt > MEASURE_MS) break;
       if ((await page.locator('body').getAttribute('data-state')) !== 'training') break;
     }
-    const seconds = (Date.now() - t0) / 1000;
+    const seconds = (reachedAt - t0) / 1000;
     const step = Number(await page.locator('#step').textContent());
     if ((await page.locator('body').getAttribute('data-state')) === 'training') await page.click('#pause');
     await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
-    assert.ok(errs.every((e) => e < DICT_ERROR_THRESHOLD), `dictionary errors ${errs} below ${DICT_ERROR_THRESHOLD} within ${TRAIN_BUDGET_MS / 1000} s (step ${step})`);
-    const msText = await page.locator('#ms').textContent();
-    rates.sort((a, b) => a - b);
-    chromiumRate = rates[rates.length >> 1];
-    console.log(`# Chromium: both errors < ${DICT_ERROR_THRESHOLD} after ${seconds.toFixed(1)} s, step ${step}; median ${chromiumRate.toFixed(1)} steps/s; errors FNO ${errs[0].toFixed(3)}, CNN ${errs[1].toFixed(3)}; ms/step per model ${msText}`);
+    assert.ok(Number.isFinite(reachedAt), `dictionary errors ${errs} below ${DICT_ERROR_THRESHOLD} within ${TRAIN_BUDGET_MS / 1000} s (step ${step})`);
+    assert.ok(errs.every((e) => e < DICT_ERROR_THRESHOLD), `dictionary errors ${errs} stay below ${DICT_ERROR_THRESHOLD} (step ${step})`);
+    chromiumRate = median(rates);
+    chromiumMs = [median(msFno), median(msCnn)];
+    console.log(`Chromium: both errors < ${DICT_ERROR_THRESHOLD} after ${seconds.toFixed(1)} s; at step ${step}: FNO ${errs[0].toFixed(3)}, CNN ${errs[1].toFixed(3)}`);
     assert.ok(chromiumRate > 0, 'steps/s shown while training');
 
     // resolution slider: ×4, then ×2
@@ -141,9 +156,13 @@ test('explorer: trains to the truth in Chromium, runs at 2× and 4× N0, round-t
       for (const v of [s.score, s.refit]) assert.ok(v >= 0 && v <= 1, `${key}: score ${v} in [0, 1]`);
       assert.ok(Number.isFinite(s.relError) && s.relError >= 0 && s.relError < 1.5, `${key}: relative error ${s.relError} finite, in [0, 1.5)`);
     }
-    // trained below the threshold, both models identify most held-out signals at N0
-    for (const arch of ['fno', 'cnn']) assert.ok(table[`${arch}×1`].score >= 0.5, `${arch} 1-sparse accuracy at N0: ${table[`${arch}×1`].score}`);
-    console.log(`# scores (1-sparse accuracy, N0 read-out kept / refit / rel. error): ${JSON.stringify(table)}`);
+    // trained below the threshold, both models identify most held-out signals at N0 (measured: all 32)
+    for (const arch of ['fno', 'cnn']) assert.ok(table[`${arch}×1`].score >= 0.75, `${arch} 1-sparse accuracy at N0: ${table[`${arch}×1`].score}`);
+    // the paper's fig-3 claim, as shown: SAE-FNO's read-out fitted at N0 carries over to 4·N0 better than SAE-CNN's
+    // (measured ≈ 0.7 vs 0), and re-fitted at 4·N0 SAE-FNO still identifies and locates ≥ 90 % (measured: all)
+    assert.ok(table['fno×4'].score > table['cnn×4'].score, `fno×4 ${table['fno×4'].score} > cnn×4 ${table['cnn×4'].score}`);
+    assert.ok(table['fno×4'].refit >= 0.9, `fno×4 refit ${table['fno×4'].refit}`);
+    console.log(`scores (1-sparse accuracy, N0 read-out kept / refit / rel. error): ${JSON.stringify(table)}`);
     await page.screenshot({ path: join(ARTIFACTS, 'explorer.png'), fullPage: true });
 
     // weights: download, decode in Node, load back; the shown errors must come back unchanged
@@ -169,12 +188,17 @@ test('explorer: trains to the truth in Chromium, runs at 2× and 4× N0, round-t
   }
   assert.deepEqual(problems, [], 'no console errors or page errors');
 
-  // the same engine and settings in Node, for the steps/s comparison
+  // the same engine and settings in Node, for the steps/s comparison (training only, after a warm-up)
   const engine = new Engine(DEFAULT_SETTINGS);
-  engine.trainStep(); // warm-up (JIT, FFT plans)
-  const steps = 40;
+  for (let i = 0; i < 20; i++) engine.trainStep();
+  engine.takeTimings();
+  const steps = 100;
   const t1 = performance.now();
   for (let i = 0; i < steps; i++) engine.trainStep();
   const nodeRate = (steps * 1000) / (performance.now() - t1);
-  console.log(`# steps/s (SAE-FNO + SAE-CNN on one batch = one step): Chromium ${chromiumRate.toFixed(1)}, Node ${nodeRate.toFixed(1)} (ms/step per model in Node: ${JSON.stringify(engine.takeTimings())})`);
+  const nodeMs = engine.takeTimings().map((t) => t.ms);
+  const fmt = (ms: number[]) => `FNO ${ms[0].toFixed(1)}, CNN ${ms[1].toFixed(1)}`;
+  console.log(`one step = SAE-FNO + SAE-CNN on one batch of ${DEFAULT_SETTINGS.train.batch} at N0 = ${DEFAULT_SETTINGS.data.N0}`);
+  console.log(`Chromium: ${chromiumRate.toFixed(1)} steps/s wall-clock with live metrics; training only ms/step ${fmt(chromiumMs)}`);
+  console.log(`Node ${process.versions.node}: ${nodeRate.toFixed(1)} steps/s training only; ms/step ${fmt(nodeMs)}`);
 });

@@ -8,6 +8,7 @@ import { ARCHS, DEFAULT_SETTINGS, EVAL_COUNT, FACTORS, type Arch, type Dictionar
 const COLOR: Record<Arch, string> = { fno: '#2563eb', cnn: '#ea580c' };
 const CONCEPT_COLORS = ['#0f766e', '#a21caf', '#ca8a04', '#dc2626', '#4f46e5', '#65a30d', '#0891b2', '#be185d'];
 const TRUTH = '#111';
+const conceptColor = (c: number) => CONCEPT_COLORS[c % CONCEPT_COLORS.length];
 
 function el<T extends HTMLElement>(selector: string, root: ParentNode = document): T {
   const found = root.querySelector<T>(selector);
@@ -156,9 +157,13 @@ function absorb(s: Snapshot): void {
   }
   if (s.resolutions) resolutions = s.resolutions;
   el('#step').textContent = String(s.step);
-  el('#sps').textContent = running ? s.stepsPerSecond.toFixed(1) : '–';
+  if (s.stepsPerSecond > 0) el('#sps').textContent = s.stepsPerSecond.toFixed(1); // paused: keep the last rate
   const ms = s.msPerStep.filter((m) => m.ms > 0);
-  if (ms.length) el('#ms').textContent = ms.map((m) => `${m.arch.toUpperCase()} ${m.ms.toFixed(1)}`).join(' · ');
+  if (ms.length) {
+    const out = el('#ms');
+    out.textContent = ms.map((m) => `${m.arch.toUpperCase()} ${m.ms.toFixed(1)}`).join(' · ');
+    for (const m of ms) out.dataset[m.arch] = String(m.ms);
+  }
   scheduleDraw();
 }
 
@@ -188,7 +193,7 @@ function draw(): void {
       { x: dict[a].x, y: dict[a].max, color: COLOR[a], label: label(a) },
       { x: dict[a].x, y: dict[a].mean, color: COLOR[a], dash: [4, 3], width: 1 },
     ]),
-    { title: 'dictionary error: max (solid), mean (dashed)', xLabel: 'step', logY: true },
+    { title: 'dictionary error: max, mean (dashed)', xLabel: 'step', logY: true },
   );
   for (const a of ARCHS) {
     const d = dictionary.find((v) => v.arch === a);
@@ -219,7 +224,7 @@ function drawAtoms(): void {
         series.push({ x: s, y: d.aligned[c], color: COLOR[d.arch], width: 1.5 });
         errs.push(`${d.arch.toUpperCase()} ${d.perAtom[c].toFixed(2)}`);
       }
-      drawPlot(canvas, series, { title: `concept ${c + 1} · ${errs.join(' · ')}`, xRange: [0, 1] });
+      drawPlot(canvas, series, { title: `concept ${c + 1} · ${errs.join(' · ')}`, titleColor: conceptColor(c), xRange: [0, 1] });
     });
 }
 
@@ -281,7 +286,7 @@ function drawResolution(): void {
     const codes: Series[] = [];
     for (let j = 0; j < C; j++) {
       const c = m.conceptOfAtom[j];
-      codes.push({ x: s, y: m.codes.subarray(j * view.N, (j + 1) * view.N), color: c >= 0 ? CONCEPT_COLORS[c % CONCEPT_COLORS.length] : '#999', stem: true, width: 1.5 });
+      codes.push({ x: s, y: m.codes.subarray(j * view.N, (j + 1) * view.N), color: c >= 0 ? conceptColor(c) : '#999', stem: true, width: 1.5 });
     }
     drawPlot(el('canvas.codes', column), codes, { title: `codes z (${m.arch === 'fno' ? 'mass' : 'height'} units), coloured by matched concept`, xRange: [0, 1], xLabel: 's = n/N' });
   }

@@ -18,6 +18,8 @@ export interface Series {
 
 export interface Frame {
   title?: string;
+  /** colour of the title text (default near-black). */
+  titleColor?: string;
   xLabel?: string;
   yLabel?: string;
   logY?: boolean;
@@ -181,7 +183,7 @@ export function drawPlot(canvas: HTMLCanvasElement, series: Series[], frame: Fra
   ctx.setLineDash([]);
 
   // labels
-  ctx.fillStyle = '#222';
+  ctx.fillStyle = frame.titleColor ?? '#222';
   ctx.textBaseline = 'top';
   ctx.textAlign = 'left';
   if (frame.title) ctx.fillText(frame.title, PAD.left, 2);
