@@ -14,7 +14,7 @@
  */
 import { CHUNKS, chunkRange, registerTape, TapeMemory, type Alloc, type ChunkedTape } from '../parallel.js';
 import type { DType, FloatArray } from '../tensor.js';
-import { getRealFFTPlan, type RealFFT } from './fft.js';
+import { rowTransform, type RowTransform } from './dft.js';
 import { gemm } from './matmul.js';
 import { mixModes, modeGradFactors } from './spectral.js';
 
@@ -275,9 +275,10 @@ export interface SpectralSpec { B: number; C: number; cout: number; N: number; M
 
 /**
  * Spectral ISTA tape for a Fourier-multiplier dictionary w [cout, C, M] (SAE-FNO; SAE-CNN with w = DFT of the
- * kernels and all ⌊N/2⌋+1 modes): x [B, cout, N] → z^T [B, C, N]. Per sample and step: one pruned real FFT of
- * z's C channels, the residual R = X − W·Z and G = Wᴴ·R on M modes, one inverse FFT of C channels. Keeps z^t,
- * the spectra Z^t and the residual spectra R^t of every step for the backward. Samples are independent.
+ * kernels and all ⌊N/2⌋+1 modes): x [B, cout, N] → z^T [B, C, N]. Per chunk of samples and step: one row
+ * transform of z's channels to M modes (pruned FFT, or the DFT-matrix GEMM, kernels/dft.ts), per sample the
+ * residual R = X − W·Z and G = Wᴴ·R on M modes, one inverse transform. Keeps z^t, the spectra Z^t and the
+ * residual spectra R^t of every step for the backward. Samples are independent.
  */
 export class SpectralIsta implements ChunkedTape {
   readonly kind = 'ista-spectral';
@@ -301,14 +302,18 @@ export class SpectralIsta implements ChunkedTape {
   private readonly gTheta: Float64Array;
   private readonly mem: TapeMemory | null;
   private s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
-  private readonly fft: RealFFT;
+  private readonly tr: RowTransform;
   private readonly fr: Float64Array;
   private readonly fi: Float64Array;
-  // per-thread scratch: signals [max(C, cout), N] and spectra [max(C, cout), M]
+  /** largest chunk (samples) */
+  private readonly nb: number;
+  // per-thread scratch for one chunk: signals [nb·max(C, cout), N] and spectra [nb·max(C, cout), M]
   private sig = new Float64Array(0);
   private sig2 = new Float64Array(0);
-  private sr = new Float64Array(0);
-  private si = new Float64Array(0);
+  private ar = new Float64Array(0);
+  private ai = new Float64Array(0);
+  private br = new Float64Array(0);
+  private bi = new Float64Array(0);
   private qr = new Float64Array(0);
   private qi = new Float64Array(0);
   private gxr = new Float64Array(0);
@@ -320,6 +325,7 @@ export class SpectralIsta implements ChunkedTape {
     const a = alloc ?? (this.mem as TapeMemory).alloc;
     const f64 = (n: number) => a(n, 'float64') as Float64Array;
     this.chunks = Math.min(CHUNKS, B);
+    this.nb = Math.ceil(B / this.chunks);
     this.x = a(B * cout * N, dtype);
     this.wRe = f64(cout * C * M);
     this.wIm = f64(cout * C * M);
@@ -332,7 +338,7 @@ export class SpectralIsta implements ChunkedTape {
     this.gx = f64(B * cout * N);
     this.acc = f64(this.chunks * 2 * cout * C * M);
     this.gTheta = f64(this.chunks);
-    this.fft = getRealFFTPlan(N);
+    this.tr = rowTransform(N, M, dtype);
     ({ re: this.fr, im: this.fi } = modeGradFactors(N, M));
   }
 
@@ -378,93 +384,91 @@ export class SpectralIsta implements ChunkedTape {
   runChunk(method: string, c: number, args: unknown): void {
     const [b0, b1] = chunkRange(c, this.chunks, this.spec.B);
     this.scratch();
-    if (method === 'forward') this.forwardSamples(b0, b1, args as IstaSettings);
+    if (method === 'forward') this.forwardChunk(b0, b1, args as IstaSettings);
     else {
       const a = args as { s: IstaSettings; wantGx: boolean };
-      this.backwardSamples(c, b0, b1, a.s, a.wantGx);
+      this.backwardChunk(c, b0, b1, a.s, a.wantGx);
     }
   }
 
   private scratch(): void {
     const { C, cout, N, M } = this.spec;
-    const ch = Math.max(C, cout);
-    this.sig = grow(this.sig, ch * N);
-    this.sig2 = grow(this.sig2, C * N);
-    this.sr = grow(this.sr, ch * M);
-    this.si = grow(this.si, ch * M);
-    this.qr = grow(this.qr, cout * M);
-    this.qi = grow(this.qi, cout * M);
-    this.gxr = grow(this.gxr, cout * M);
-    this.gxi = grow(this.gxi, cout * M);
+    const rows = this.nb * Math.max(C, cout);
+    this.sig = grow(this.sig, rows * N);
+    this.sig2 = grow(this.sig2, this.nb * C * N);
+    for (const f of ['ar', 'ai', 'br', 'bi'] as const) this[f] = grow(this[f], rows * M);
+    for (const f of ['qr', 'qi', 'gxr', 'gxi'] as const) this[f] = grow(this[f], this.nb * cout * M);
   }
 
-  /** Zeroes the imaginary parts at k = 0 and Nyquist of `rows` spectra [rows, M] (a real signal's spectrum has none). */
-  private realModes(im: Float64Array, rows: number): void {
+  /** Zeroes the imaginary parts at k = 0 and Nyquist of `rows` spectra [rows, M] from o (a real signal's spectrum has none). */
+  private realModes(im: Float64Array, o: number, rows: number): void {
     const { N, M } = this.spec;
     const nyq = N % 2 === 0 && M - 1 === N / 2;
     for (let r = 0; r < rows; r++) {
-      im[r * M] = 0;
-      if (nyq) im[r * M + M - 1] = 0;
+      im[o + r * M] = 0;
+      if (nyq) im[o + r * M + M - 1] = 0;
     }
   }
 
-  private forwardSamples(b0: number, b1: number, s: IstaSettings): void {
+  /** All T steps for samples [b0, b1): each step transforms the chunk's rows at once (one GEMM or a batch of FFTs). */
+  private forwardChunk(b0: number, b1: number, s: IstaSettings): void {
     const { B, C, cout, N, M } = this.spec;
     const { T, alpha, theta, oneSided } = s;
-    const { zs, fft, Zr, Zi, Rr, Ri, wRe, wIm, sig, sr, si } = this;
-    const CN = C * N, CM = C * M, OM = cout * M;
-    for (let b = b0; b < b1; b++) {
-      fft.forwardRows(this.x, b * cout * N, cout, Rr, Ri, b * OM, M, 'forward');
-      for (let t = 1; t <= T; t++) {
-        const rOff = ((t - 1) * B + b) * OM;
-        const prev = ((t - 2) * B + b) * CN;
-        if (t > 1) {
-          const zsOff = ((t - 1) * B + b) * CM;
-          fft.forwardRows(zs, prev, C, Zr, Zi, zsOff, M, 'forward');
-          // R = X − W·Z (W·Z in the scratch first)
-          mixModes(Zr, Zi, zsOff, C, cout, wRe, wIm, M, false, sr, si, 0);
-          this.realModes(si, cout);
-          for (let j = 0; j < OM; j++) { Rr[rOff + j] = Rr[b * OM + j] - sr[j]; Ri[rOff + j] = Ri[b * OM + j] - si[j]; }
+    const { zs, tr, Zr, Zi, Rr, Ri, wRe, wIm, sig, ar, ai, br, bi } = this;
+    const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, n = nb * CN;
+    tr.forward(this.x, b0 * cout * N, nb * cout, Rr, Ri, b0 * OM);
+    for (let t = 1; t <= T; t++) {
+      const prev = ((t - 2) * B + b0) * CN;
+      if (t > 1) {
+        const zsOff = ((t - 1) * B + b0) * CM;
+        tr.forward(zs, prev, nb * C, Zr, Zi, zsOff);
+        // R = X − W·Z per sample (W·Z in the scratch first)
+        for (let j = 0; j < nb; j++) {
+          mixModes(Zr, Zi, zsOff + j * CM, C, cout, wRe, wIm, M, false, br, bi, 0);
+          this.realModes(bi, 0, cout);
+          const x0 = (b0 + j) * OM, r0 = ((t - 1) * B + b0 + j) * OM;
+          for (let q = 0; q < OM; q++) { Rr[r0 + q] = Rr[x0 + q] - br[q]; Ri[r0 + q] = Ri[x0 + q] - bi[q]; }
         }
-        mixModes(Rr, Ri, rOff, cout, C, wRe, wIm, M, true, sr, si, 0);
-        fft.inverseRows(sr, si, 0, C, sig, 0, M, 'forward');
-        if (t > 1) for (let j = 0; j < CN; j++) sig[j] = zs[prev + j] + alpha * sig[j];
-        else for (let j = 0; j < CN; j++) sig[j] *= alpha;
-        shrinkInto(sig, 0, CN, theta, oneSided, zs, ((t - 1) * B + b) * CN);
       }
+      for (let j = 0; j < nb; j++) mixModes(Rr, Ri, ((t - 1) * B + b0 + j) * OM, cout, C, wRe, wIm, M, true, ar, ai, j * CM);
+      tr.inverse(ar, ai, 0, nb * C, sig, 0);
+      if (t > 1) for (let q = 0; q < n; q++) sig[q] = zs[prev + q] + alpha * sig[q];
+      else for (let q = 0; q < n; q++) sig[q] *= alpha;
+      shrinkInto(sig, 0, n, theta, oneSided, zs, ((t - 1) * B + b0) * CN);
     }
   }
 
-  private backwardSamples(c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
+  private backwardChunk(c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
     const { B, C, cout, N, M } = this.spec;
     const { T, alpha } = s;
-    const { zs, fft, Zr, Zi, Rr, Ri, wRe, wIm, sig: h, sig2: gz, sr, si, qr, qi, gxr, gxi } = this;
-    const CN = C * N, CM = C * M, OM = cout * M, len = cout * C * M;
+    const { zs, tr, Zr, Zi, Rr, Ri, wRe, wIm, sig: h, sig2: gz, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi } = this;
+    const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, len = cout * C * M, n = nb * CN;
     const accRe = this.acc.subarray(c * 2 * len, c * 2 * len + len);
     const accIm = this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len);
     accRe.fill(0);
     accIm.fill(0);
+    for (let q = 0; q < n; q++) gz[q] = this.gzT[b0 * CN + q];
+    gxr.fill(0, 0, nb * OM); gxi.fill(0, 0, nb * OM);
     let gTheta = 0;
-    for (let b = b0; b < b1; b++) {
-      for (let j = 0; j < CN; j++) gz[j] = this.gzT[b * CN + j];
-      gxr.fill(0, 0, OM); gxi.fill(0, 0, OM);
-      for (let t = T; t >= 1; t--) {
-        gTheta -= maskGrad(gz, 0, zs, ((t - 1) * B + b) * CN, CN);
-        // GU (into sr/si), Q = W·GU
-        fft.forwardRows(gz, 0, C, sr, si, 0, M, 'forward');
-        mixModes(sr, si, 0, C, cout, wRe, wIm, M, false, qr, qi, 0);
-        this.realModes(qi, cout);
-        const rOff = ((t - 1) * B + b) * OM;
-        const zsOff = ((t - 1) * B + b) * CM;
+    for (let t = T; t >= 1; t--) {
+      gTheta -= maskGrad(gz, 0, zs, ((t - 1) * B + b0) * CN, n);
+      // GU = spectra of gu (ur/ui), then per sample Q = W·GU, the weight-gradient terms, Σ_t Q and Wᴴ Q
+      tr.forward(gz, 0, nb * C, ur, ui, 0);
+      for (let j = 0; j < nb; j++) {
+        const q0 = j * OM, u0 = j * CM;
+        mixModes(ur, ui, u0, C, cout, wRe, wIm, M, false, qr, qi, q0);
+        this.realModes(qi, q0, cout);
+        const rOff = ((t - 1) * B + b0 + j) * OM;
+        const zsOff = ((t - 1) * B + b0 + j) * CM;
         for (let i = 0; i < cout; i++) {
           for (let cc = 0; cc < C; cc++) {
-            const a0 = (i * C + cc) * M, u0 = cc * M, r0 = rOff + i * M, q0 = i * M, z0 = zsOff + cc * M;
+            const a0 = (i * C + cc) * M, uu = u0 + cc * M, r0 = rOff + i * M, v0 = q0 + i * M, z0 = zsOff + cc * M;
             for (let k = 0; k < M; k++) {
               // GU ⊗ conj(R) − Z^{t−1} ⊗ conj(Q)
-              const ur = sr[u0 + k], ui = si[u0 + k], rr = Rr[r0 + k], ri = Ri[r0 + k];
-              let re = ur * rr + ui * ri, im = ui * rr - ur * ri;
+              const xr = ur[uu + k], xi = ui[uu + k], rr = Rr[r0 + k], ri = Ri[r0 + k];
+              let re = xr * rr + xi * ri, im = xi * rr - xr * ri;
               if (t > 1) {
-                const zr = Zr[z0 + k], zi = Zi[z0 + k], vr = qr[q0 + k], vi = qi[q0 + k];
+                const zr = Zr[z0 + k], zi = Zi[z0 + k], vr = qr[v0 + k], vi = qi[v0 + k];
                 re -= zr * vr + zi * vi;
                 im -= zi * vr - zr * vi;
               }
@@ -473,18 +477,18 @@ export class SpectralIsta implements ChunkedTape {
             }
           }
         }
-        for (let j = 0; j < OM; j++) { gxr[j] += qr[j]; gxi[j] += qi[j]; }
-        if (t === 1) break;
-        // gz^{t−1} = gu − α·Wᴴ Q (inverse FFT)
-        mixModes(qr, qi, 0, cout, C, wRe, wIm, M, true, sr, si, 0);
-        fft.inverseRows(sr, si, 0, C, h, 0, M, 'forward');
-        for (let j = 0; j < CN; j++) gz[j] -= alpha * h[j];
+        for (let q = 0; q < OM; q++) { gxr[q0 + q] += qr[q0 + q]; gxi[q0 + q] += qi[q0 + q]; }
+        if (t > 1) mixModes(qr, qi, q0, cout, C, wRe, wIm, M, true, hr, hi, u0);
       }
-      if (wantGx) {
-        const o = b * cout * N;
-        fft.inverseRows(gxr, gxi, 0, cout, this.gx, o, M, 'forward');
-        for (let j = 0; j < cout * N; j++) this.gx[o + j] *= alpha;
-      }
+      if (t === 1) break;
+      // gz^{t−1} = gu − α·Wᴴ Q (one inverse transform of the chunk)
+      tr.inverse(hr, hi, 0, nb * C, h, 0);
+      for (let q = 0; q < n; q++) gz[q] -= alpha * h[q];
+    }
+    if (wantGx) {
+      const o = b0 * cout * N;
+      tr.inverse(gxr, gxi, 0, nb * cout, this.gx, o);
+      for (let q = 0; q < nb * cout * N; q++) this.gx[o + q] *= alpha;
     }
     this.gTheta[c] = gTheta;
   }

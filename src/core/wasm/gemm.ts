@@ -28,8 +28,11 @@ function load(): KernelExports | null {
   return kernels;
 }
 
-/** Operands start past the first KiB (the module keeps no static data, the margin costs nothing). */
-const BASE = 1024;
+/**
+ * Linear memory: resident matrices from the first KiB up (bump-allocated, kept for the thread's lifetime),
+ * then per-call operands from `top` (the module keeps no static data; the margin costs nothing).
+ */
+let top = 1024;
 
 /** Copies op(x) as a row-major [rows, cols] block into mem at float index o; x is [rows, cols], or [cols, rows] when trans. */
 function pack(mem: Float32Array, o: number, x: ArrayLike<number>, rows: number, cols: number, trans: boolean): void {
@@ -51,7 +54,7 @@ function pack(mem: Float32Array, o: number, x: ArrayLike<number>, rows: number, 
 export function wasmSgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, a: ArrayLike<number>, b: ArrayLike<number>, beta: number, c: Float32Array): boolean {
   const k = load();
   if (!k) return false;
-  const oa = BASE / 4, ob = oa + M * K, oc = ob + K * N;
+  const oa = top / 4, ob = oa + M * K, oc = ob + K * N;
   if (!k.ensureMemory(4 * (oc + M * N))) return false;
   const mem = new Float32Array(k.memory.buffer);
   pack(mem, oa, a, M, K, transA);
@@ -60,4 +63,35 @@ export function wasmSgemm(transA: boolean, transB: boolean, M: number, N: number
   k.sgemm(M, N, K, alpha, 4 * oa, 4 * ob, beta, 4 * oc);
   c.set(mem.subarray(oc, oc + M * N));
   return true;
+}
+
+/**
+ * A float32 matrix B [K, N] kept in this thread's WASM memory, for many products rows·B with fresh left
+ * operands (the DFT matrices of the pruned spectral transforms). Fill `input(rows)` then call `run(rows)`.
+ */
+export class ResidentMatrix {
+  private constructor(private readonly k: KernelExports, private readonly offset: number, readonly K: number, readonly N: number) {}
+
+  /** Copies `data` ([K, N] row-major) into WASM memory for good; null when WASM SIMD is unavailable. */
+  static create(data: ArrayLike<number>, K: number, N: number): ResidentMatrix | null {
+    const k = load();
+    if (!k || !k.ensureMemory(top + 4 * K * N)) return null;
+    const offset = top;
+    new Float32Array(k.memory.buffer, offset, K * N).set(data);
+    top = (offset + 4 * K * N + 15) & ~15;
+    return new ResidentMatrix(k, offset, K, N);
+  }
+
+  /** The left operand's memory [rows, K] (valid until the next WASM call of this thread); also reserves the output. */
+  input(rows: number): Float32Array {
+    if (!this.k.ensureMemory(top + 4 * rows * (this.K + this.N))) throw new RangeError(`ResidentMatrix.input: cannot grow WASM memory for ${rows} rows`);
+    return new Float32Array(this.k.memory.buffer, top, rows * this.K);
+  }
+
+  /** rows·B for the left operand just written to `input(rows)`; returns the product [rows, N] in WASM memory. */
+  run(rows: number): Float32Array {
+    const out = top + 4 * rows * this.K;
+    this.k.sgemm(rows, this.N, this.K, 1, top, this.offset, 0, out);
+    return new Float32Array(this.k.memory.buffer, out, rows * this.N);
+  }
 }

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { prefersGemm, rowTransform } from '../../src/core/kernels/dft.js';
+import { Rng } from '../../src/core/rng.js';
+
+test('DFT-matrix GEMM rows equal the float64 FFT rows to float32 precision (forward and inverse, odd N, Nyquist kept)', () => {
+  const rng = new Rng(21);
+  for (const [N, M] of [[32, 6], [27, 14], [16, 9], [256, 16]] as const) {
+    assert.ok(prefersGemm(N, M, 'float32') && !prefersGemm(N, M, 'float64'), `N=${N} M=${M} should take the GEMM path in float32 only`);
+    const rows = 5;
+    const x = Float32Array.from({ length: rows * N }, () => rng.normal());
+    const ref = rowTransform(N, M, 'float64');
+    const got = rowTransform(N, M, 'float32');
+    const [rr, ri, gr, gi] = [0, 0, 0, 0].map(() => new Float64Array(rows * M));
+    ref.forward(x, 0, rows, rr, ri, 0);
+    got.forward(x, 0, rows, gr, gi, 0);
+    // float32 sums of N terms of size ≤ 1/N·|x|: error ≲ √N·2⁻²⁴·max|x|, < 1e-6 here
+    for (let i = 0; i < rows * M; i++) {
+      assert.ok(Math.abs(rr[i] - gr[i]) < 1e-6 && Math.abs(ri[i] - gi[i]) < 1e-6, `N=${N} M=${M} forward ${i}: ${gr[i]},${gi[i]} vs ${rr[i]},${ri[i]}`);
+    }
+    // inverse from spectra with non-zero imaginary parts at k = 0 (and Nyquist): both must ignore them
+    const yr = Float64Array.from({ length: rows * M }, () => rng.normal());
+    const yi = Float64Array.from({ length: rows * M }, () => rng.normal());
+    const a = new Float64Array(rows * N), b = new Float64Array(rows * N);
+    ref.inverse(yr, yi, 0, rows, a, 0);
+    got.inverse(yr, yi, 0, rows, b, 0);
+    // 2M terms of size ≤ 2: float32 error ≲ 4M·2⁻²⁴ < 1e-4
+    for (let i = 0; i < rows * N; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-4 * Math.sqrt(M), `N=${N} M=${M} inverse ${i}: ${b[i]} vs ${a[i]}`);
+  }
+});
+
+test('many modes keep the FFT path (its cost grows as N log N, the GEMM as N·M)', () => {
+  assert.ok(!prefersGemm(256, 129, 'float32'));
+  assert.ok(prefersGemm(1024, 32, 'float32'));
+});
