@@ -121,7 +121,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       break;
     case 'status':
       running = msg.running;
-      setState(running ? 'training' : 'ready');
+      setState(!info ? 'error' : running ? 'training' : 'ready');
       el('#step').textContent = String(msg.step);
       break;
     case 'weights': {

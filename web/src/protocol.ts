@@ -56,7 +56,7 @@ export interface Settings {
 /** Defaults chosen so that training visibly converges in well under a minute in Chromium (measured; see the e2e test). */
 export const DEFAULT_SETTINGS: Settings = {
   data: { family: 'gabor', concepts: 4, sparsity: 'one-sparse', p: 0.3, noise: 0, N0: 64, seed: 1 },
-  model: { fno: true, cnn: true, lifted: false, liftWidth: 16, iters: 20, lambda: 0.3, modes: 20, kernelSize: 32, grad: 'full' },
+  model: { fno: true, cnn: true, lifted: false, liftWidth: 4, iters: 20, lambda: 0.3, modes: 20, kernelSize: 32, grad: 'full' },
   train: { lr: 0.01, batch: 32, maxSteps: 1500 },
 };
 
