@@ -13,7 +13,7 @@ import { readNpy, readSafetensors } from '../io/files.js';
 import { isFunctional, isLifted, MODEL_KINDS, parseModelConfig, type ModelConfigInput, type ModelKind } from '../models/config.js';
 import { createModel, type Init } from '../models/registry.js';
 import { RUN_FORMAT, decodeWeights, encodeCheckpoint, type DataDescription, type RunConfig } from '../train/checkpoint.js';
-import { defaultKernelSize, defaultLambda, defaultLiftWidth, defaultModes, MODEL_DEFAULTS, ONLINE_DEFAULTS, TRAIN_DEFAULTS } from '../train/defaults.js';
+import { defaultKernelSize, defaultLiftWidth, defaultModes, MODEL_DEFAULTS, ONLINE_DEFAULTS, recommendedSettings, TRAIN_DEFAULTS } from '../train/defaults.js';
 import type { Schedule } from '../train/schedule.js';
 import { ArraySource, OnlineSource, type DataSource, type Truth } from '../train/source.js';
 import { DivergenceError, Trainer, type EvalRecord, type StepRecord, type TrainConfigInput } from '../train/trainer.js';
@@ -86,7 +86,8 @@ function checkApplicable(kind: ModelKind, o: Options): void {
   for (const [key, ok, which] of rules) if (o[key] !== undefined && !ok) throw new UsageError(`${flagName(key as string)} applies to ${which}, not ${kind}`);
 }
 
-function scheduleOf(o: Options): Schedule {
+function scheduleOf(o: Options, recommended: Schedule): Schedule {
+  if (o.lrSchedule === undefined && o.lrDecay === undefined && o.lrDecayEvery === undefined && o.lrMin === undefined) return recommended;
   const kind = o.lrSchedule ?? (o.lrDecay !== undefined || o.lrDecayEvery !== undefined ? 'step' : 'constant');
   if (kind !== 'step' && (o.lrDecay !== undefined || o.lrDecayEvery !== undefined)) throw new UsageError(`--lr-decay and --lr-decay-every apply to --lr-schedule step, not ${kind}`);
   if (kind !== 'cosine' && o.lrMin !== undefined) throw new UsageError(`--lr-min applies to --lr-schedule cosine, not ${kind}`);
@@ -133,15 +134,16 @@ async function initOf(spec: string, kind: ModelKind, truth: Truth | null, N: num
 function modelConfigOf(kind: ModelKind, o: Options, layout: { channels: number; N: number; inputSize: number }, truth: Truth | null): ModelConfigInput {
   const functional = isFunctional(kind);
   const { N } = layout;
+  const recommended = recommendedSettings(kind, N);
   const cfg: ModelConfigInput = {
     model: kind,
     dtype: o.dtype ?? MODEL_DEFAULTS.dtype,
     concepts: o.concepts ?? truth?.atoms.length ?? (functional ? MODEL_DEFAULTS.functionalConcepts : layout.inputSize),
-    iters: o.iters ?? MODEL_DEFAULTS.iters,
-    lambda: o.lambda ?? defaultLambda(kind, N),
+    iters: o.iters ?? recommended.iters,
+    lambda: o.lambda ?? recommended.lambda,
     learnLambda: o.learnLambda ?? false,
     alpha: o.alpha ?? MODEL_DEFAULTS.alpha,
-    oneSided: o.oneSided ?? MODEL_DEFAULTS.oneSided,
+    oneSided: o.oneSided ?? recommended.oneSided,
     grad: o.grad ?? MODEL_DEFAULTS.grad,
     normalize: o.normalize ?? true,
   };
@@ -223,15 +225,11 @@ async function prepareFresh(o: Options): Promise<Prepared> {
   const train: TrainConfigInput = {
     steps: o.steps,
     batch: o.batch,
-    lr: o.lr,
-    optimizer: o.optimizer,
     momentum: o.momentum,
-    schedule: scheduleOf(o),
     evalEvery: o.evalEvery,
     evalCount: o.evalCount,
     seed,
   };
-  if (o.momentum !== undefined && o.optimizer !== 'sgd') throw new UsageError('--momentum applies to --optimizer sgd');
   let data: DataDescription;
   let loaded: LoadedData | undefined;
   let layout: { channels: number; N: number; inputSize: number };
@@ -254,6 +252,12 @@ async function prepareFresh(o: Options): Promise<Prepared> {
     resolution = spec.resolution;
     layout = functional ? { channels: cfg.channels ?? 1, N: spec.resolution as number, inputSize: cfg.channels ?? 1 } : { channels: 1, N: 1, inputSize: cfg.m as number };
   }
+  // optimiser settings default to the model family's recommended ones at this resolution
+  const recommended = recommendedSettings(kind, layout.N);
+  train.optimizer = o.optimizer ?? recommended.optimizer;
+  train.lr = o.lr ?? recommended.lr;
+  train.schedule = scheduleOf(o, recommended.schedule);
+  if (o.momentum !== undefined && train.optimizer !== 'sgd') throw new UsageError('--momentum applies to --optimizer sgd');
   const source = await sourceOf(data, kind, rngs, o.evalCount ?? TRAIN_DEFAULTS.evalCount, o.dtype ?? MODEL_DEFAULTS.dtype, loaded);
   const { truth } = source;
   const modelConfig = modelConfigOf(kind, o, layout, truth);
@@ -307,7 +311,8 @@ export function register(program: Command): void {
     .option('--lambda <lambda>', 'sparsity weight λ (default on the code scale of the model)')
     .option('--learn-lambda', 'train λ')
     .option('--alpha <alpha>', 'ISTA step: auto (0.95/‖D‖²) or a number')
-    .option('--one-sided', 'non-negative codes (one-sided threshold)')
+    .option('--one-sided', 'non-negative codes (one-sided threshold; the SAE-FNO default)')
+    .option('--no-one-sided', 'two-sided soft threshold (the default except for SAE-FNO)')
     .option('--grad <mode>', 'full | decoder')
     .option('--concepts <n>', 'atoms p (SAE, L-SAE) or concepts C (functional models; also the online generator\'s C)')
     .option('--kernel-size <K>', 'CNN kernel taps K')
