@@ -135,7 +135,9 @@ export function drawPlot(canvas: HTMLCanvasElement, series: Series[], frame: Fra
     ctx.moveTo(px, PAD.top);
     ctx.lineTo(px, PAD.top + ph);
     ctx.stroke();
-    ctx.fillText(format(t), px, PAD.top + ph + 3);
+    // the last label would overflow the canvas: right-align it to the axis end
+    ctx.textAlign = px > PAD.left + pw - 12 ? 'right' : 'center';
+    ctx.fillText(format(t), px > PAD.left + pw - 12 ? PAD.left + pw + PAD.right : px, PAD.top + ph + 3);
   }
   const yTicks = frame.logY ? logTicks(ly0, ly1, Math.max(2, Math.floor(ph / 28))) : niceTicks(y0, y1, Math.max(2, Math.floor(ph / 28)));
   ctx.textAlign = 'right';
@@ -162,8 +164,10 @@ export function drawPlot(canvas: HTMLCanvasElement, series: Series[], frame: Fra
     ctx.setLineDash(s.dash ?? []);
     ctx.beginPath();
     const n = Math.min(s.x.length, s.y.length);
+    // long histories: about two points per pixel column are enough for a line
+    const stride = s.stem ? 1 : Math.max(1, Math.floor(n / (2 * pw)));
     let pen = false;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; i += stride) {
       const v = s.y[i];
       if (!Number.isFinite(v) || (frame.logY && v <= 0)) {
         pen = false;
