@@ -31,6 +31,7 @@ function cases(): Array<[string, (i: Tensor[]) => Tensor, Tensor[], Tensor]> {
     ['dense Gram', (i) => istaDense(i[0], i[1], o), [p([13, 6], 2), p([6, 9], 0.4), lambda], Tensor.randn([13, 9], rng)],
     ['dense direct', (i) => istaDense(i[0], i[1], o), [p([13, 3], 2), p([3, 8], 0.4), lambda], Tensor.randn([13, 8], rng)],
     ['spectral', (i) => istaSpectral(i[0], i[1], i[2], o), [p([13, 2, 16], 2), p([2, 3, 5], 0.3), p([2, 3, 5], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
+    ['spectral Gram (C ≤ c_out)', (i) => istaSpectral(i[0], i[1], i[2], o), [p([13, 4, 16], 2), p([4, 3, 5], 0.3), p([4, 3, 5], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
     ['conv', (i) => istaConv(i[0], i[1], o), [p([13, 1, 16], 2), p([1, 3, 4], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
   ];
 }

@@ -276,13 +276,18 @@ export interface SpectralSpec { B: number; C: number; cout: number; N: number; M
 /**
  * Spectral ISTA tape for a Fourier-multiplier dictionary w [cout, C, M] (SAE-FNO; SAE-CNN with w = DFT of the
  * kernels and all ⌊N/2⌋+1 modes): x [B, cout, N] → z^T [B, C, N]. Per chunk of samples and step: one row
- * transform of z's channels to M modes (pruned FFT, or the DFT-matrix GEMM, kernels/dft.ts), per sample the
- * residual R = X − W·Z and G = Wᴴ·R on M modes, one inverse transform. Keeps z^t, the spectra Z^t and the
- * residual spectra R^t of every step for the backward. Samples are independent.
+ * transform of z's channels to M modes (pruned FFT, or the DFT-matrix GEMM, kernels/dft.ts), the mode mixing,
+ * one inverse transform. Mode mixing per sample and mode k, like the dense tape:
+ *  - direct (C > cout): R = X − W_k·Z, G = W_kᴴ·R (2·C·cout complex MACs); R^t is kept for the backward;
+ *  - Gram (C ≤ cout, e.g. lifted): G = W_kᴴX − A_k·Z with A_k = W_kᴴW_k (C² MACs), and the weight gradient
+ *    from per-mode sums P_k = Σ (GU ⊗ conj Z + Z ⊗ conj GU) contracted with conj(W) once per step.
+ * Im w at k = 0 (and Nyquist) never acts (real operator), so the tape works with it set to 0. Keeps z^t and the
+ * spectra Z^t for the backward. Samples are independent.
  */
 export class SpectralIsta implements ChunkedTape {
   readonly kind = 'ista-spectral';
   readonly chunks: number;
+  readonly gram: boolean;
   readonly x: FloatArray;
   readonly wRe: Float64Array;
   readonly wIm: Float64Array;
@@ -292,13 +297,20 @@ export class SpectralIsta implements ChunkedTape {
   /** forward-normalised spectra of z^t, slot t = 0…T−1 (slot 0 unused: z⁰ = 0): [T, B, C, M] */
   private readonly Zr: Float64Array;
   private readonly Zi: Float64Array;
-  /** residual spectra R^{t+1} = X − W·Z^t, slot t = 0…T−1 (slot 0 = X): [T, B, cout, M] */
+  /** direct form: residual spectra R^{t+1} = X − W·Z^t, slot t = 0…T−1 (slot 0 = X), [T, B, cout, M]; Gram form: X only */
   private readonly Rr: Float64Array;
   private readonly Ri: Float64Array;
+  /** Gram form: A_k = W_kᴴW_k [M, C, C] and Wᴴ X [B, C, M] */
+  private readonly Ar: Float64Array;
+  private readonly Ai: Float64Array;
+  private readonly Br: Float64Array;
+  private readonly Bi: Float64Array;
   /** α·Σ_t D gu^t: [B, cout, N] */
   readonly gx: Float64Array;
-  /** per-chunk Σ_b Σ_t (GU ⊗ conj R − Z ⊗ conj Q): [chunks, 2, cout·C·M] (re, im) */
+  /** per-chunk Σ_b Σ_t (GU ⊗ conj R − Z ⊗ conj Q) (Gram form: Σ_b S ⊗ conj X): [chunks, 2, cout·C·M] (re, im) */
   private readonly acc: Float64Array;
+  /** Gram form, per chunk: P [chunks, 2, M·C·C] */
+  private readonly P: Float64Array;
   private readonly gTheta: Float64Array;
   private readonly mem: TapeMemory | null;
   private s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
@@ -326,6 +338,8 @@ export class SpectralIsta implements ChunkedTape {
     const f64 = (n: number) => a(n, 'float64') as Float64Array;
     this.chunks = Math.min(CHUNKS, B);
     this.nb = Math.ceil(B / this.chunks);
+    this.gram = C <= cout;
+    const g = this.gram;
     this.x = a(B * cout * N, dtype);
     this.wRe = f64(cout * C * M);
     this.wIm = f64(cout * C * M);
@@ -333,10 +347,15 @@ export class SpectralIsta implements ChunkedTape {
     this.zs = a(T * B * C * N, dtype);
     this.Zr = f64(T * B * C * M);
     this.Zi = f64(T * B * C * M);
-    this.Rr = f64(T * B * cout * M);
-    this.Ri = f64(T * B * cout * M);
+    this.Rr = f64((g ? 1 : T) * B * cout * M);
+    this.Ri = f64((g ? 1 : T) * B * cout * M);
+    this.Ar = f64(g ? M * C * C : 0);
+    this.Ai = f64(g ? M * C * C : 0);
+    this.Br = f64(g ? B * C * M : 0);
+    this.Bi = f64(g ? B * C * M : 0);
     this.gx = f64(B * cout * N);
     this.acc = f64(this.chunks * 2 * cout * C * M);
+    this.P = f64(g ? this.chunks * 2 * M * C * C : 0);
     this.gTheta = f64(this.chunks);
     this.tr = rowTransform(N, M, dtype);
     ({ re: this.fr, im: this.fi } = modeGradFactors(N, M));
@@ -348,11 +367,35 @@ export class SpectralIsta implements ChunkedTape {
 
   /** Forward from x [B, cout, N] and weights [cout, C, M] with settings `s` (s.T = spec.T); returns the view of z^T. */
   forward(x: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>, s: IstaSettings): FloatArray {
-    const { B, C, N, T } = this.spec;
+    const { B, C, cout, N, M, T } = this.spec;
     this.s = s;
     this.x.set(x);
     this.wRe.set(wRe);
     this.wIm.set(wIm);
+    const nyq = N % 2 === 0 && M - 1 === N / 2;
+    for (let ic = 0; ic < cout * C; ic++) {
+      this.wIm[ic * M] = 0;
+      if (nyq) this.wIm[ic * M + M - 1] = 0;
+    }
+    if (this.gram) {
+      // A_k[c, c'] = Σ_i conj(W_{i,c,k}) W_{i,c',k}
+      const { Ar, Ai, wRe: wr, wIm: wi } = this;
+      Ar.fill(0);
+      Ai.fill(0);
+      for (let i = 0; i < cout; i++) {
+        for (let c = 0; c < C; c++) {
+          for (let c2 = 0; c2 < C; c2++) {
+            const u0 = (i * C + c) * M, v0 = (i * C + c2) * M;
+            for (let k = 0; k < M; k++) {
+              const ar = wr[u0 + k], ai = wi[u0 + k], br = wr[v0 + k], bi = wi[v0 + k];
+              const o = (k * C + c) * C + c2;
+              Ar[o] += ar * br + ai * bi;
+              Ai[o] += ar * bi - ai * br;
+            }
+          }
+        }
+      }
+    }
     this.run('forward', s);
     return this.zs.subarray((T - 1) * B * C * N, T * B * C * N);
   }
@@ -370,6 +413,26 @@ export class SpectralIsta implements ChunkedTape {
       const re = new Float64Array(len), im = new Float64Array(len);
       sumChunks(this.acc, this.chunks, 2 * len, 0, len, re);
       sumChunks(this.acc, this.chunks, 2 * len, len, len, im);
+      if (this.gram) {
+        // acc_{i,c,k} −= Σ_{c'} conj(W_{i,c',k})·P_k[c, c']
+        const pl = M * C * C;
+        const Pr = new Float64Array(pl), Pi = new Float64Array(pl);
+        sumChunks(this.P, this.chunks, 2 * pl, 0, pl, Pr);
+        sumChunks(this.P, this.chunks, 2 * pl, pl, pl, Pi);
+        const { wRe: wr, wIm: wi } = this;
+        for (let i = 0; i < cout; i++) {
+          for (let c = 0; c < C; c++) {
+            for (let c2 = 0; c2 < C; c2++) {
+              const a0 = (i * C + c) * M, w0 = (i * C + c2) * M;
+              for (let k = 0; k < M; k++) {
+                const o = (k * C + c) * C + c2, vr = wr[w0 + k], vi = wi[w0 + k];
+                re[a0 + k] -= vr * Pr[o] + vi * Pi[o];
+                im[a0 + k] -= vr * Pi[o] - vi * Pr[o];
+              }
+            }
+          }
+        }
+      }
       const a = this.s.alpha, { fr, fi } = this;
       for (let j = 0; j < len; j++) {
         const k = j % M;
@@ -397,16 +460,24 @@ export class SpectralIsta implements ChunkedTape {
     this.sig = grow(this.sig, rows * N);
     this.sig2 = grow(this.sig2, this.nb * C * N);
     for (const f of ['ar', 'ai', 'br', 'bi'] as const) this[f] = grow(this[f], rows * M);
-    for (const f of ['qr', 'qi', 'gxr', 'gxi'] as const) this[f] = grow(this[f], this.nb * cout * M);
+    for (const f of ['qr', 'qi', 'gxr', 'gxi'] as const) this[f] = grow(this[f], rows * M);
   }
 
-  /** Zeroes the imaginary parts at k = 0 and Nyquist of `rows` spectra [rows, M] from o (a real signal's spectrum has none). */
-  private realModes(im: Float64Array, o: number, rows: number): void {
-    const { N, M } = this.spec;
-    const nyq = N % 2 === 0 && M - 1 === N / 2;
-    for (let r = 0; r < rows; r++) {
-      im[o + r * M] = 0;
-      if (nyq) im[o + r * M + M - 1] = 0;
+  /** out[oo + c·M + k] = Σ_{c'} A_k[c, c']·V[vo + c'·M + k] (Gram form), overwriting. */
+  private gramApply(vr: Float64Array, vi: Float64Array, vo: number, outR: Float64Array, outI: Float64Array, oo: number): void {
+    const { C, M } = this.spec;
+    const { Ar, Ai } = this;
+    outR.fill(0, oo, oo + C * M);
+    outI.fill(0, oo, oo + C * M);
+    for (let c = 0; c < C; c++) {
+      for (let c2 = 0; c2 < C; c2++) {
+        const y0 = oo + c * M, v0 = vo + c2 * M;
+        for (let k = 0; k < M; k++) {
+          const o = (k * C + c) * C + c2, xr = Ar[o], xi = Ai[o], zr = vr[v0 + k], zi = vi[v0 + k];
+          outR[y0 + k] += xr * zr - xi * zi;
+          outI[y0 + k] += xr * zi + xi * zr;
+        }
+      }
     }
   }
 
@@ -414,23 +485,36 @@ export class SpectralIsta implements ChunkedTape {
   private forwardChunk(b0: number, b1: number, s: IstaSettings): void {
     const { B, C, cout, N, M } = this.spec;
     const { T, alpha, theta, oneSided } = s;
-    const { zs, tr, Zr, Zi, Rr, Ri, wRe, wIm, sig, ar, ai, br, bi } = this;
+    const { zs, tr, Zr, Zi, Rr, Ri, Br, Bi, wRe, wIm, sig, ar, ai, br, bi, gram } = this;
     const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, n = nb * CN;
     tr.forward(this.x, b0 * cout * N, nb * cout, Rr, Ri, b0 * OM);
+    if (gram) for (let j = 0; j < nb; j++) mixModes(Rr, Ri, (b0 + j) * OM, cout, C, wRe, wIm, M, true, Br, Bi, (b0 + j) * CM);
     for (let t = 1; t <= T; t++) {
       const prev = ((t - 2) * B + b0) * CN;
-      if (t > 1) {
-        const zsOff = ((t - 1) * B + b0) * CM;
-        tr.forward(zs, prev, nb * C, Zr, Zi, zsOff);
-        // R = X − W·Z per sample (W·Z in the scratch first)
-        for (let j = 0; j < nb; j++) {
-          mixModes(Zr, Zi, zsOff + j * CM, C, cout, wRe, wIm, M, false, br, bi, 0);
-          this.realModes(bi, 0, cout);
-          const x0 = (b0 + j) * OM, r0 = ((t - 1) * B + b0 + j) * OM;
+      const zsOff = ((t - 1) * B + b0) * CM;
+      if (t > 1) tr.forward(zs, prev, nb * C, Zr, Zi, zsOff);
+      for (let j = 0; j < nb; j++) {
+        const g0 = j * CM, x0 = (b0 + j) * OM;
+        if (gram) {
+          // G = WᴴX − A·Z
+          const b = (b0 + j) * CM;
+          if (t > 1) {
+            this.gramApply(Zr, Zi, zsOff + g0, ar, ai, g0);
+            for (let q = 0; q < CM; q++) { ar[g0 + q] = Br[b + q] - ar[g0 + q]; ai[g0 + q] = Bi[b + q] - ai[g0 + q]; }
+          } else {
+            ar.set(Br.subarray(b, b + CM), g0);
+            ai.set(Bi.subarray(b, b + CM), g0);
+          }
+          continue;
+        }
+        // R = X − W·Z (W·Z in the scratch first), G = Wᴴ·R
+        const r0 = ((t - 1) * B + b0 + j) * OM;
+        if (t > 1) {
+          mixModes(Zr, Zi, zsOff + g0, C, cout, wRe, wIm, M, false, br, bi, 0);
           for (let q = 0; q < OM; q++) { Rr[r0 + q] = Rr[x0 + q] - br[q]; Ri[r0 + q] = Ri[x0 + q] - bi[q]; }
         }
+        mixModes(Rr, Ri, r0, cout, C, wRe, wIm, M, true, ar, ai, g0);
       }
-      for (let j = 0; j < nb; j++) mixModes(Rr, Ri, ((t - 1) * B + b0 + j) * OM, cout, C, wRe, wIm, M, true, ar, ai, j * CM);
       tr.inverse(ar, ai, 0, nb * C, sig, 0);
       if (t > 1) for (let q = 0; q < n; q++) sig[q] = zs[prev + q] + alpha * sig[q];
       else for (let q = 0; q < n; q++) sig[q] *= alpha;
@@ -441,30 +525,52 @@ export class SpectralIsta implements ChunkedTape {
   private backwardChunk(c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
     const { B, C, cout, N, M } = this.spec;
     const { T, alpha } = s;
-    const { zs, tr, Zr, Zi, Rr, Ri, wRe, wIm, sig: h, sig2: gz, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi } = this;
+    const { zs, tr, Zr, Zi, Rr, Ri, wRe, wIm, sig: h, sig2: gz, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi, gram } = this;
     const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, len = cout * C * M, n = nb * CN;
     const accRe = this.acc.subarray(c * 2 * len, c * 2 * len + len);
     const accIm = this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len);
     accRe.fill(0);
     accIm.fill(0);
+    const pl = M * C * C;
+    const Pr = this.P.subarray(c * 2 * pl, c * 2 * pl + pl), Pi = this.P.subarray(c * 2 * pl + pl, (c + 1) * 2 * pl);
+    Pr.fill(0);
+    Pi.fill(0);
     for (let q = 0; q < n; q++) gz[q] = this.gzT[b0 * CN + q];
-    gxr.fill(0, 0, nb * OM); gxi.fill(0, 0, nb * OM);
+    // Σ_t Q (direct form, [nb, cout, M]) or Σ_t GU (Gram form, [nb, C, M])
+    gxr.fill(0, 0, nb * (gram ? CM : OM)); gxi.fill(0, 0, nb * (gram ? CM : OM));
     let gTheta = 0;
     for (let t = T; t >= 1; t--) {
       gTheta -= maskGrad(gz, 0, zs, ((t - 1) * B + b0) * CN, n);
-      // GU = spectra of gu (ur/ui), then per sample Q = W·GU, the weight-gradient terms, Σ_t Q and Wᴴ Q
       tr.forward(gz, 0, nb * C, ur, ui, 0);
       for (let j = 0; j < nb; j++) {
-        const q0 = j * OM, u0 = j * CM;
+        const u0 = j * CM, zsOff = ((t - 1) * B + b0 + j) * CM;
+        if (gram) {
+          for (let q = 0; q < CM; q++) { gxr[u0 + q] += ur[u0 + q]; gxi[u0 + q] += ui[u0 + q]; }
+          if (t === 1) continue;
+          // P_k[c, c'] += GU_c conj(Z_c') + Z_c conj(GU_c'); H = A·GU
+          for (let cc = 0; cc < C; cc++) {
+            for (let c2 = 0; c2 < C; c2++) {
+              const a = u0 + cc * M, b = u0 + c2 * M, za = zsOff + cc * M, zb = zsOff + c2 * M;
+              for (let k = 0; k < M; k++) {
+                const o = (k * C + cc) * C + c2;
+                const gar = ur[a + k], gai = ui[a + k], gbr = ur[b + k], gbi = ui[b + k];
+                const zar = Zr[za + k], zai = Zi[za + k], zbr = Zr[zb + k], zbi = Zi[zb + k];
+                Pr[o] += gar * zbr + gai * zbi + zar * gbr + zai * gbi;
+                Pi[o] += gai * zbr - gar * zbi + zai * gbr - zar * gbi;
+              }
+            }
+          }
+          this.gramApply(ur, ui, u0, hr, hi, u0);
+          continue;
+        }
+        // Q = W·GU; acc += GU ⊗ conj(R) − Z^{t−1} ⊗ conj(Q); Σ_t Q; H = Wᴴ Q
+        const q0 = j * OM;
         mixModes(ur, ui, u0, C, cout, wRe, wIm, M, false, qr, qi, q0);
-        this.realModes(qi, q0, cout);
         const rOff = ((t - 1) * B + b0 + j) * OM;
-        const zsOff = ((t - 1) * B + b0 + j) * CM;
         for (let i = 0; i < cout; i++) {
           for (let cc = 0; cc < C; cc++) {
             const a0 = (i * C + cc) * M, uu = u0 + cc * M, r0 = rOff + i * M, v0 = q0 + i * M, z0 = zsOff + cc * M;
             for (let k = 0; k < M; k++) {
-              // GU ⊗ conj(R) − Z^{t−1} ⊗ conj(Q)
               const xr = ur[uu + k], xi = ui[uu + k], rr = Rr[r0 + k], ri = Ri[r0 + k];
               let re = xr * rr + xi * ri, im = xi * rr - xr * ri;
               if (t > 1) {
@@ -481,13 +587,30 @@ export class SpectralIsta implements ChunkedTape {
         if (t > 1) mixModes(qr, qi, q0, cout, C, wRe, wIm, M, true, hr, hi, u0);
       }
       if (t === 1) break;
-      // gz^{t−1} = gu − α·Wᴴ Q (one inverse transform of the chunk)
+      // gz^{t−1} = gu − α·DᵀD gu (one inverse transform of the chunk)
       tr.inverse(hr, hi, 0, nb * C, h, 0);
       for (let q = 0; q < n; q++) gz[q] -= alpha * h[q];
     }
+    if (gram) {
+      // S = Σ_t GU: acc += S ⊗ conj(X); Σ_t Q = W·S
+      for (let j = 0; j < nb; j++) {
+        const u0 = j * CM, x0 = (b0 + j) * OM;
+        for (let i = 0; i < cout; i++) {
+          for (let cc = 0; cc < C; cc++) {
+            const a0 = (i * C + cc) * M, uu = u0 + cc * M, r0 = x0 + i * M;
+            for (let k = 0; k < M; k++) {
+              const xr = gxr[uu + k], xi = gxi[uu + k], rr = Rr[r0 + k], ri = Ri[r0 + k];
+              accRe[a0 + k] += xr * rr + xi * ri;
+              accIm[a0 + k] += xi * rr - xr * ri;
+            }
+          }
+        }
+        if (wantGx) mixModes(gxr, gxi, u0, C, cout, wRe, wIm, M, false, qr, qi, j * OM);
+      }
+    }
     if (wantGx) {
       const o = b0 * cout * N;
-      tr.inverse(gxr, gxi, 0, nb * cout, this.gx, o);
+      tr.inverse(gram ? qr : gxr, gram ? qi : gxi, 0, nb * cout, this.gx, o);
       for (let q = 0; q < nb * cout * N; q++) this.gx[o + q] *= alpha;
     }
     this.gTheta[c] = gTheta;
