@@ -321,3 +321,44 @@ export function spectralToKernel(wRe: ArrayLike<number>, wIm: ArrayLike<number>,
   const fft = getRealFFTPlan(N);
   for (let ic = 0; ic < cin * C; ic++) fft.inverse(wRe, wIm, ic * M, d, ic * N, M, 'backward');
 }
+
+/** cos(2πkj/N) and sin(2πkj/N) tables [K, M] for `kernelGradFromSpectral`, by (N, K, M). */
+const dftTables = new Map<string, { cos: Float64Array; sin: Float64Array }>();
+
+function dftTable(N: number, K: number, M: number): { cos: Float64Array; sin: Float64Array } {
+  const key = `${N}:${K}:${M}`;
+  let t = dftTables.get(key);
+  if (!t) {
+    t = { cos: new Float64Array(K * M), sin: new Float64Array(K * M) };
+    for (let j = 0; j < K; j++) {
+      for (let k = 0; k < M; k++) {
+        const r = (k * j) % N; // exact argument reduction keeps the table accurate for large k·j
+        t.cos[j * M + k] = Math.cos((2 * Math.PI * r) / N);
+        t.sin[j * M + k] = Math.sin((2 * Math.PI * r) / N);
+      }
+    }
+    dftTables.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * Adjoint of `kernelToSpectral` for gradients: with ŵ_k = Σ_j d_j e^{−2πikj/N}, accumulates
+ * gd[i,c,j] += Σ_{k<M} gRe[i,c,k]·cos(2πkj/N) − gIm[i,c,k]·sin(2πkj/N). gRe, gIm: [cin, C, M]; gd: [cin, C, K].
+ */
+export function kernelGradFromSpectral(gRe: ArrayLike<number>, gIm: ArrayLike<number>, cin: number, C: number, M: number, N: number, K: number, gd: FloatArray): void {
+  const where = 'kernelGradFromSpectral';
+  checkDims(where, { cin, C, K });
+  checkModes(where, N, M);
+  checkLength(where, 'gRe', gRe, [cin, C, M]);
+  checkLength(where, 'gIm', gIm, [cin, C, M]);
+  checkLength(where, 'gd', gd, [cin, C, K]);
+  const { cos, sin } = dftTable(N, K, M);
+  for (let ic = 0; ic < cin * C; ic++) {
+    for (let j = 0; j < K; j++) {
+      let v = 0;
+      for (let k = 0; k < M; k++) v += gRe[ic * M + k] * cos[j * M + k] - gIm[ic * M + k] * sin[j * M + k];
+      gd[ic * K + j] += v;
+    }
+  }
+}

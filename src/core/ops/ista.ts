@@ -7,7 +7,7 @@
 import { record } from '../autodiff.js';
 import { DenseIsta, SpectralIsta, type IstaSettings } from '../kernels/ista.js';
 import { threadCount } from '../parallel.js';
-import { kernelToSpectral } from '../kernels/spectral.js';
+import { kernelGradFromSpectral, kernelToSpectral } from '../kernels/spectral.js';
 import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type DType, type FloatArray } from '../tensor.js';
 
 /** ISTA options of the fused ops (see `unrolledIsta`). */
@@ -113,26 +113,6 @@ export function istaSpectral(x: Tensor, wRe: Tensor, wIm: Tensor, opts: FusedIst
   return res;
 }
 
-/** cos(2πkj/N) and sin(2πkj/N) tables [K, M] for the kernel ↔ multiplier maps, by (N, K, M). */
-const dftTables = new Map<string, { cos: Float64Array; sin: Float64Array }>();
-
-function dftTable(N: number, K: number, M: number) {
-  const key = `${N}:${K}:${M}`;
-  let t = dftTables.get(key);
-  if (!t) {
-    t = { cos: new Float64Array(K * M), sin: new Float64Array(K * M) };
-    for (let j = 0; j < K; j++) {
-      for (let k = 0; k < M; k++) {
-        const r = (k * j) % N; // exact argument reduction keeps the table accurate for large k·j
-        t.cos[j * M + k] = Math.cos((2 * Math.PI * r) / N);
-        t.sin[j * M + k] = Math.sin((2 * Math.PI * r) / N);
-      }
-    }
-    dftTables.set(key, t);
-  }
-  return t;
-}
-
 /**
  * Circular-convolution (CNN) ISTA: x [B, c_out, N], kernels d [c_out, C, K] → z^T [B, C, N] (height units),
  * gradients to x, d and λ. Circular convolution is the Fourier multiplier ŵ_k = Σ_j d_j e^{−2πikj/N} on all
@@ -153,17 +133,7 @@ export function istaConv(x: Tensor, d: Tensor, opts: FusedIstaOptions): Tensor {
   const res = record(out, parentsOf([x, d], opts.lambda), (g) => {
     const gRe = d.requiresGrad ? new Float64Array(cout * C * M) : null, gIm = d.requiresGrad ? new Float64Array(cout * C * M) : null;
     const gTheta = tape.backward(g, gRe, gIm, x.requiresGrad ? x.ensureGrad() : null);
-    if (gRe && gIm) {
-      const { cos, sin } = dftTable(N, K, M);
-      const gd = d.ensureGrad();
-      for (let ic = 0; ic < cout * C; ic++) {
-        for (let j = 0; j < K; j++) {
-          let v = 0;
-          for (let k = 0; k < M; k++) v += gRe[ic * M + k] * cos[j * M + k] - gIm[ic * M + k] * sin[j * M + k];
-          gd[ic * K + j] += v;
-        }
-      }
-    }
+    if (gRe && gIm) kernelGradFromSpectral(gRe, gIm, cout, C, M, N, K, d.ensureGrad());
     lambdaGrad(opts.lambda, s.alpha, gTheta);
     release(key, tape);
   });
