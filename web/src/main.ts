@@ -197,10 +197,11 @@ function draw(): void {
   );
   for (const a of ARCHS) {
     const d = dictionary.find((v) => v.arch === a);
-    const out = el(`#err-${a}`);
-    out.textContent = d ? d.max.toFixed(3) : '–';
-    out.dataset.value = d ? String(d.max) : '';
-    out.title = d ? `mean ${d.mean.toFixed(3)}` : '';
+    for (const [id, v] of [[`#err-${a}`, d?.max], [`#err-${a}-mean`, d?.mean]] as const) {
+      const out = el(id);
+      out.textContent = v === undefined ? '–' : v.toFixed(3);
+      out.dataset.value = v === undefined ? '' : String(v);
+    }
   }
   drawAtoms();
   drawResolution();
