@@ -5,27 +5,33 @@
  * float32 with few modes a product with the [N, 2M] DFT matrix on the WASM SIMD GEMM, which does 4NM
  * FLOPs per row but runs them ~15× faster than the JS FFT runs its ~2.5 N log₂N.
  */
-import type { DType, FloatArray } from '../tensor.js';
+import type { DType } from '../tensor.js';
 import { ResidentMatrix } from '../wasm/gemm.js';
 import { getRealFFTPlan } from './fft.js';
 
 export interface RowTransform {
   /** re/im[off + r·M + k] = (1/N)·Σ_n src[srcOff + r·N + n]·e^{−2πikn/N} for r < rows, k < M. */
   forward(src: ArrayLike<number>, srcOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void;
-  /** out[outOff + r·N + n] = Σ_{|k|<M} Y_{r,k} e^{2πikn/N} over the Hermitian extension, Y from re/im at off. */
-  inverse(re: Float64Array, im: Float64Array, off: number, rows: number, out: FloatArray, outOff: number): void;
+  /**
+   * y[r·N + n] = Σ_{|k|<M} Y_{r,k} e^{2πikn/N} over the Hermitian extension, Y from re/im at off; returns y, the
+   * transform's own buffer (valid until its next call), so callers fuse their update into one pass over it.
+   */
+  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): ArrayLike<number>;
 }
 
 class FftRows implements RowTransform {
   private readonly fft;
-  constructor(private readonly M: number, N: number) {
+  private out = new Float64Array(0);
+  constructor(private readonly M: number, private readonly N: number) {
     this.fft = getRealFFTPlan(N);
   }
   forward(src: ArrayLike<number>, srcOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
     this.fft.forwardRows(src, srcOff, rows, re, im, off, this.M, 'forward');
   }
-  inverse(re: Float64Array, im: Float64Array, off: number, rows: number, out: FloatArray, outOff: number): void {
-    this.fft.inverseRows(re, im, off, rows, out, outOff, this.M, 'forward');
+  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): ArrayLike<number> {
+    if (this.out.length < rows * this.N) this.out = new Float64Array(rows * this.N);
+    this.fft.inverseRows(re, im, off, rows, this.out, 0, this.M, 'forward');
+    return this.out;
   }
 }
 
@@ -75,8 +81,8 @@ class GemmRows implements RowTransform {
     }
   }
 
-  inverse(re: Float64Array, im: Float64Array, off: number, rows: number, out: FloatArray, outOff: number): void {
-    const { M, N } = this;
+  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): ArrayLike<number> {
+    const { M } = this;
     const a = this.inv.input(rows);
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < M; k++) {
@@ -84,7 +90,7 @@ class GemmRows implements RowTransform {
         a[r * 2 * M + M + k] = im[off + r * M + k];
       }
     }
-    out.set(this.inv.run(rows), outOff);
+    return this.inv.run(rows);
   }
 }
 

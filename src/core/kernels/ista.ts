@@ -41,6 +41,14 @@ function shrinkInto(u: ArrayLike<number>, uo: number, n: number, theta: number, 
   }
 }
 
+/** out[o + i] = S_θ(prev[po + i] + α·y[i]) for i < n (prev = null: z⁰ = 0): one ISTA update and shrinkage. */
+function stepShrink(y: ArrayLike<number>, prev: ArrayLike<number> | null, po: number, alpha: number, theta: number, oneSided: boolean, out: FloatArray, o: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = (prev ? prev[po + i] : 0) + alpha * y[i];
+    out[o + i] = v > theta ? v - theta : !oneSided && v < -theta ? v + theta : 0;
+  }
+}
+
 /**
  * gu = gz ⊙ [z ≠ 0] in place on gz[go..go+n) (z at zo); returns Σ gu·sign(z) (−∂L/∂θ's share).
  */
@@ -319,9 +327,8 @@ export class SpectralIsta implements ChunkedTape {
   private readonly fi: Float64Array;
   /** largest chunk (samples) */
   private readonly nb: number;
-  // per-thread scratch for one chunk: signals [nb·max(C, cout), N] and spectra [nb·max(C, cout), M]
+  // per-thread scratch for one chunk: code gradients [nb·C, N] and spectra [nb·max(C, cout), M]
   private sig = new Float64Array(0);
-  private sig2 = new Float64Array(0);
   private ar = new Float64Array(0);
   private ai = new Float64Array(0);
   private br = new Float64Array(0);
@@ -457,8 +464,7 @@ export class SpectralIsta implements ChunkedTape {
   private scratch(): void {
     const { C, cout, N, M } = this.spec;
     const rows = this.nb * Math.max(C, cout);
-    this.sig = grow(this.sig, rows * N);
-    this.sig2 = grow(this.sig2, this.nb * C * N);
+    this.sig = grow(this.sig, this.nb * C * N);
     for (const f of ['ar', 'ai', 'br', 'bi'] as const) this[f] = grow(this[f], rows * M);
     for (const f of ['qr', 'qi', 'gxr', 'gxi'] as const) this[f] = grow(this[f], rows * M);
   }
@@ -485,7 +491,7 @@ export class SpectralIsta implements ChunkedTape {
   private forwardChunk(b0: number, b1: number, s: IstaSettings): void {
     const { B, C, cout, N, M } = this.spec;
     const { T, alpha, theta, oneSided } = s;
-    const { zs, tr, Zr, Zi, Rr, Ri, Br, Bi, wRe, wIm, sig, ar, ai, br, bi, gram } = this;
+    const { zs, tr, Zr, Zi, Rr, Ri, Br, Bi, wRe, wIm, ar, ai, br, bi, gram } = this;
     const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, n = nb * CN;
     tr.forward(this.x, b0 * cout * N, nb * cout, Rr, Ri, b0 * OM);
     if (gram) for (let j = 0; j < nb; j++) mixModes(Rr, Ri, (b0 + j) * OM, cout, C, wRe, wIm, M, true, Br, Bi, (b0 + j) * CM);
@@ -515,17 +521,15 @@ export class SpectralIsta implements ChunkedTape {
         }
         mixModes(Rr, Ri, r0, cout, C, wRe, wIm, M, true, ar, ai, g0);
       }
-      tr.inverse(ar, ai, 0, nb * C, sig, 0);
-      if (t > 1) for (let q = 0; q < n; q++) sig[q] = zs[prev + q] + alpha * sig[q];
-      else for (let q = 0; q < n; q++) sig[q] *= alpha;
-      shrinkInto(sig, 0, n, theta, oneSided, zs, ((t - 1) * B + b0) * CN);
+      // z^t = S(z^{t−1} + α·Dᵀ(x − D z^{t−1})) in one pass over the inverse transform
+      stepShrink(tr.inverse(ar, ai, 0, nb * C), t > 1 ? zs : null, prev, alpha, theta, oneSided, zs, ((t - 1) * B + b0) * CN, n);
     }
   }
 
   private backwardChunk(c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
     const { B, C, cout, N, M } = this.spec;
     const { T, alpha } = s;
-    const { zs, tr, Zr, Zi, Rr, Ri, wRe, wIm, sig: h, sig2: gz, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi, gram } = this;
+    const { zs, tr, Zr, Zi, Rr, Ri, wRe, wIm, sig: gz, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi, gram } = this;
     const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, len = cout * C * M, n = nb * CN;
     const accRe = this.acc.subarray(c * 2 * len, c * 2 * len + len);
     const accIm = this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len);
@@ -588,7 +592,7 @@ export class SpectralIsta implements ChunkedTape {
       }
       if (t === 1) break;
       // gz^{t−1} = gu − α·DᵀD gu (one inverse transform of the chunk)
-      tr.inverse(hr, hi, 0, nb * C, h, 0);
+      const h = tr.inverse(hr, hi, 0, nb * C);
       for (let q = 0; q < n; q++) gz[q] -= alpha * h[q];
     }
     if (gram) {
@@ -610,8 +614,8 @@ export class SpectralIsta implements ChunkedTape {
     }
     if (wantGx) {
       const o = b0 * cout * N;
-      tr.inverse(gram ? qr : gxr, gram ? qi : gxi, 0, nb * cout, this.gx, o);
-      for (let q = 0; q < nb * cout * N; q++) this.gx[o + q] *= alpha;
+      const y = tr.inverse(gram ? qr : gxr, gram ? qi : gxi, 0, nb * cout);
+      for (let q = 0; q < nb * cout * N; q++) this.gx[o + q] = alpha * y[q];
     }
     this.gTheta[c] = gTheta;
   }
