@@ -192,6 +192,11 @@ test('explorer: trains to the truth in Chromium, runs at 2× and 4× N0, round-t
     const after = [await num(page, '#err-fno'), await num(page, '#err-cnn')];
     // same float32 weights, same float64 metric: equal up to round-off
     after.forEach((e, i) => assert.ok(Math.abs(e - before[i]) < 1e-9, `reloaded error ${e} equals ${before[i]}`));
+    // a file that is not a weights file: a message naming it, and the loaded models stay
+    await page.locator('#load').setInputFiles({ name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a safetensors file') });
+    await page.waitForFunction(() => document.querySelector('#message.error')?.textContent?.includes('notes.safetensors'), undefined, { timeout: 10_000 });
+    assert.equal(await page.locator('body').getAttribute('data-state'), 'ready', 'a bad file keeps the models');
+    assert.equal(await num(page, '#err-fno'), after[0]);
   } finally {
     await context.close();
     server.close();

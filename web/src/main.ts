@@ -316,11 +316,13 @@ el<HTMLInputElement>('#factor').addEventListener('input', (ev) => {
   factorIndex = Number((ev.target as HTMLInputElement).value);
   scheduleDraw();
 });
+el<HTMLInputElement>('#sample').addEventListener('change', (ev) => send({ type: 'sample', index: Number((ev.target as HTMLInputElement).value) }));
 form.addEventListener('input', () => {
   showDependent();
   el('#changed').hidden = false;
 });
 window.addEventListener('resize', scheduleDraw);
 
+el<HTMLInputElement>('#sample').max = String(EVAL_COUNT - 1);
 writeForm(DEFAULT_SETTINGS);
 send({ type: 'reset', settings: readForm() });

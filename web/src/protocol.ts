@@ -79,6 +79,8 @@ export type ToWorker =
   | { type: 'train' }
   | { type: 'pause' }
   | { type: 'export' }
+  /** which held-out signal the resolution panel shows, 0 … EVAL_COUNT − 1. */
+  | { type: 'sample'; index: number }
   | { type: 'import'; bytes: ArrayBuffer; name: string };
 
 /** Dictionary state of one model at N0: error against the truth and its atoms aligned to the concepts. */

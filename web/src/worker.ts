@@ -3,7 +3,7 @@
  * other messages are handled between slices) and posts snapshots; the page never computes.
  */
 import { Engine } from './engine.js';
-import type { FromWorker, ReadyInfo, Snapshot, ToWorker } from './protocol.js';
+import { EVAL_COUNT, type FromWorker, type ReadyInfo, type Snapshot, type ToWorker } from './protocol.js';
 
 /** Training time between two snapshots. */
 const SLICE_MS = 100;
@@ -23,6 +23,8 @@ let running = false;
 let target = 0;
 let lastDictionary = 0;
 let lastResolutions = 0;
+/** the held-out signal shown in the resolution panel. */
+let sample = 0;
 /** (time, step) marks of the last ~second, for the wall-clock rate. */
 let marks: [number, number][] = [];
 
@@ -50,7 +52,7 @@ function snapshot(e: Engine, full: boolean, now: number): Snapshot {
     lastDictionary = now;
   }
   if (full || now - lastResolutions >= RESOLUTIONS_EVERY_MS) {
-    out.resolutions = e.resolutions();
+    out.resolutions = e.resolutions(sample);
     lastResolutions = performance.now();
   }
   return out;
@@ -115,6 +117,10 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
         running = false;
         post({ type: 'snapshot', snapshot: snapshot(engine, true, performance.now()) });
         post({ type: 'status', running: false, step: engine.step });
+        break;
+      case 'sample':
+        sample = Math.min(EVAL_COUNT - 1, Math.max(0, Math.floor(msg.index) || 0));
+        if (engine && !running) post({ type: 'snapshot', snapshot: { step: engine.step, losses: [], stepsPerSecond: 0, msPerStep: [], resolutions: engine.resolutions(sample) } });
         break;
       case 'export': {
         if (!engine) return;
