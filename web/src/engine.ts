@@ -17,6 +17,7 @@ import {
   relativeError,
   shiftInvariantDictionaryError,
   supportMetrics,
+  type OneSparseCalibration,
   type ShiftInvariantDictionaryErrorResult,
 } from '../../src/metrics/index.js';
 import type { ModelConfigInput, ModelKind } from '../../src/models/config.js';
@@ -160,14 +161,6 @@ export class Engine {
     this.step = step;
   }
 
-  get archs(): Arch[] {
-    return this.members.map((m) => m.arch);
-  }
-
-  model(arch: Arch): SparseAutoencoder | undefined {
-    return this.members.find((m) => m.arch === arch)?.model;
-  }
-
   /** One step: a fresh batch [B, 1, N0], then per model zeroGrad → loss → backward → Adam → projections. */
   trainStep(): void {
     const { batch: B } = this.settings.train;
@@ -241,7 +234,7 @@ export class Engine {
     const count = EVAL_COUNT;
     const occ = this.evalOcc;
     const oneSparse = sparsity === 'one-sparse';
-    const fits = new Map<Arch, ReturnType<typeof fitOneSparseCalibration> | ShiftInvariantDictionaryErrorResult>();
+    const fits = new Map<Arch, OneSparseCalibration | ShiftInvariantDictionaryErrorResult>();
     return FACTORS.map((factor) => {
       const N = N0 * factor;
       const { x } = this.data.render(occ, count, N);
@@ -258,7 +251,7 @@ export class Engine {
         let match: number[];
         if (oneSparse) {
           if (factor === 1) fits.set(m.arch, fitOneSparseCalibration(occ, codes, layout));
-          const fit = fits.get(m.arch) as ReturnType<typeof fitOneSparseCalibration>;
+          const fit = fits.get(m.arch) as OneSparseCalibration;
           score = oneSparseAccuracy(occ, codes, { ...layout, baseResolution: N0, fit }).accuracy;
           refit = factor === 1 ? score : oneSparseAccuracy(occ, codes, { ...layout, baseResolution: N0 }).accuracy;
           match = fit.match;
