@@ -5,7 +5,7 @@
  * float32 with few modes a product with the [N, 2M] DFT matrix on the WASM SIMD GEMM, which does 4NM
  * FLOPs per row but runs them ~15× faster than the JS FFT runs its ~2.5 N log₂N.
  */
-import type { DType } from '../tensor.js';
+import type { DType, FloatArray } from '../tensor.js';
 import { ResidentMatrix } from '../wasm/gemm.js';
 import { getRealFFTPlan } from './fft.js';
 
@@ -14,9 +14,10 @@ export interface RowTransform {
   forward(src: ArrayLike<number>, srcOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void;
   /**
    * y[r·N + n] = Σ_{|k|<M} Y_{r,k} e^{2πikn/N} over the Hermitian extension, Y from re/im at off; returns y, the
-   * transform's own buffer (valid until its next call), so callers fuse their update into one pass over it.
+   * transform's own buffer (valid until its next call; it may be longer than rows·N), so callers fuse their
+   * update into one pass over it.
    */
-  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): ArrayLike<number>;
+  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): FloatArray;
 }
 
 class FftRows implements RowTransform {
@@ -28,7 +29,7 @@ class FftRows implements RowTransform {
   forward(src: ArrayLike<number>, srcOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
     this.fft.forwardRows(src, srcOff, rows, re, im, off, this.M, 'forward');
   }
-  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): ArrayLike<number> {
+  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): FloatArray {
     if (this.out.length < rows * this.N) this.out = new Float64Array(rows * this.N);
     this.fft.inverseRows(re, im, off, rows, this.out, 0, this.M, 'forward');
     return this.out;
@@ -81,7 +82,7 @@ class GemmRows implements RowTransform {
     }
   }
 
-  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): ArrayLike<number> {
+  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): FloatArray {
     const { M } = this;
     const a = this.inv.input(rows);
     for (let r = 0; r < rows; r++) {

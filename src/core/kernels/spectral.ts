@@ -1,6 +1,7 @@
 /**
  * SAE-FNO dictionary operator kernels (SPEC §4) on typed arrays: apply, exact adjoint, weight gradient,
- * operator norm, and conversion to/from a CNN kernel. Hand-written so each channel's pruned real FFT is
+ * operator norm, and conversion to/from a CNN kernel. Hand-written so each channel's pruned transform (real FFT,
+ * or for float32 with few modes the DFT-matrix GEMM of kernels/dft.ts, batched over blocks of samples) is
  * computed once per call and the channel contraction (complex multiply-accumulate) runs on M modes only.
  *
  * Operator, with forward-normalised coefficients Z_{c,k} = (1/N) Σ_m z_c[m] e^{−2πikm/N}:
@@ -10,8 +11,9 @@
  * (Dz)_i[n] = (1/N) Σ_c Σ_m κ_{i,c}((n−m)/N) z_c[m] with κ_{i,c}(s) = Σ_k w_{i,c,k} e^{2πiks}.
  * Valid for M ≤ ⌊N/2⌋+1, i.e. N ≥ 2M−2; for N ≥ 2M−1 (no Nyquist mode) the operator is the same at every N.
  */
-import type { FloatArray } from '../tensor.js';
-import { getRealFFTPlan, type RealFFT } from './fft.js';
+import type { DType, FloatArray } from '../tensor.js';
+import { rowTransform, type RowTransform } from './dft.js';
+import { getRealFFTPlan } from './fft.js';
 
 /** Invalid shapes, lengths or mode counts for a spectral kernel; the message names the function and field. */
 export class SpectralError extends RangeError {
@@ -37,9 +39,9 @@ function checkLength(where: string, name: string, a: ArrayLike<number>, shape: n
   if (a.length !== want) throw new SpectralError(`${where}: ${name} has length ${a.length}, expected [${shape.join(', ')}] = ${want}`);
 }
 
-/** Per-(N, M) plan: the real FFT and float64 scratch, grown on demand and reused across calls. */
+/** Per-(N, M, dtype) plan: the row transform (kernels/dft.ts) and float64 scratch, grown on demand and reused across calls. */
 class SpectralPlan {
-  readonly fft: RealFFT;
+  readonly tr: RowTransform;
   /** spectra of the source channels, [channels, M] */
   srcRe = new Float64Array(0);
   srcIm = new Float64Array(0);
@@ -53,8 +55,8 @@ class SpectralPlan {
   readonly gradRe: Float64Array;
   readonly gradIm: Float64Array;
 
-  constructor(readonly N: number, readonly M: number) {
-    this.fft = getRealFFTPlan(N);
+  constructor(readonly N: number, readonly M: number, dtype: DType) {
+    this.tr = rowTransform(N, M, dtype);
     ({ re: this.gradRe, im: this.gradIm } = modeGradFactors(N, M));
   }
 
@@ -71,12 +73,15 @@ class SpectralPlan {
 
 const plans = new Map<string, SpectralPlan>();
 
-function getPlan(N: number, M: number): SpectralPlan {
-  const key = `${N}:${M}`;
+function getPlan(N: number, M: number, dtype: DType): SpectralPlan {
+  const key = `${N}:${M}:${dtype}`;
   let p = plans.get(key);
-  if (!p) { p = new SpectralPlan(N, M); plans.set(key, p); }
+  if (!p) { p = new SpectralPlan(N, M, dtype); plans.set(key, p); }
   return p;
 }
+
+/** Samples per block of the batched transforms (bounds the scratch; rows = block·channels). */
+const BLOCK = 16;
 
 /**
  * Mode mixing, the channel contraction of apply and adjoint: Y[d,k] = Σ_s v_{d,s,k}·S[s,k] for k < M, with
@@ -119,14 +124,15 @@ export function modeGradFactors(N: number, M: number): { re: Float64Array; im: F
  * The shared loop of apply and adjoint: out[b,d,:] = irfft(Σ_s v_{d,s,k}·rfft(src[b,s,:])_k) (see `mixModes`).
  */
 function spectralMac(src: ArrayLike<number>, srcCh: number, dstCh: number, wRe: ArrayLike<number>, wIm: ArrayLike<number>, B: number, N: number, M: number, out: FloatArray, adjoint: boolean): void {
-  const p = getPlan(N, M);
-  p.ensure(Math.max(srcCh, dstCh));
-  const { fft, srcRe: Sr, srcIm: Si, auxRe: Yr, auxIm: Yi } = p;
-  for (let b = 0; b < B; b++) {
-    fft.forwardRows(src, b * srcCh * N, srcCh, Sr, Si, 0, M, 'forward');
-    mixModes(Sr, Si, 0, srcCh, dstCh, wRe, wIm, M, adjoint, Yr, Yi, 0);
+  const p = getPlan(N, M, out instanceof Float32Array ? 'float32' : 'float64');
+  p.ensure(Math.min(B, BLOCK) * Math.max(srcCh, dstCh));
+  const { tr, srcRe: Sr, srcIm: Si, auxRe: Yr, auxIm: Yi } = p;
+  for (let b0 = 0; b0 < B; b0 += BLOCK) {
+    const nb = Math.min(BLOCK, B - b0);
+    tr.forward(src, b0 * srcCh * N, nb * srcCh, Sr, Si, 0);
+    for (let j = 0; j < nb; j++) mixModes(Sr, Si, j * srcCh * M, srcCh, dstCh, wRe, wIm, M, adjoint, Yr, Yi, j * dstCh * M);
     // unnormalised inverse: Σ_k Y_k e^{2πikn/N} over the Hermitian extension (imag of DC/Nyquist dropped)
-    fft.inverseRows(Yr, Yi, 0, dstCh, out, b * dstCh * N, M, 'forward');
+    out.set(tr.inverse(Yr, Yi, 0, nb * dstCh).subarray(0, nb * dstCh * N), b0 * dstCh * N);
   }
 }
 
@@ -178,20 +184,23 @@ export function spectralWeightGrad(z: ArrayLike<number>, gx: ArrayLike<number>, 
   checkLength(where, 'gRe', gRe, [cin, C, M]);
   checkLength(where, 'gIm', gIm, [cin, C, M]);
   const len = cin * C * M;
-  const p = getPlan(N, M);
-  p.ensure(Math.max(C, cin), len);
-  const { fft, srcRe: Zr, srcIm: Zi, auxRe: Gr, auxIm: Gi, sumRe: accRe, sumIm: accIm, gradRe: fr, gradIm: fi } = p;
+  const p = getPlan(N, M, z instanceof Float32Array ? 'float32' : 'float64');
+  p.ensure(Math.min(B, BLOCK) * Math.max(C, cin), len);
+  const { tr, srcRe: Zr, srcIm: Zi, auxRe: Gr, auxIm: Gi, sumRe: accRe, sumIm: accIm, gradRe: fr, gradIm: fi } = p;
   accRe.fill(0, 0, len); accIm.fill(0, 0, len);
-  for (let b = 0; b < B; b++) {
-    fft.forwardRows(z, b * C * N, C, Zr, Zi, 0, M, 'forward');
-    fft.forwardRows(gx, b * cin * N, cin, Gr, Gi, 0, M, 'forward');
-    for (let i = 0; i < cin; i++) {
-      for (let c = 0; c < C; c++) {
-        const w0 = (i * C + c) * M, z0 = c * M, g0 = i * M;
-        for (let k = 0; k < M; k++) {
-          const zr = Zr[z0 + k], zi = Zi[z0 + k], gr = Gr[g0 + k], gi = Gi[g0 + k];
-          accRe[w0 + k] += zr * gr + zi * gi;
-          accIm[w0 + k] += zi * gr - zr * gi;
+  for (let b0 = 0; b0 < B; b0 += BLOCK) {
+    const nb = Math.min(BLOCK, B - b0);
+    tr.forward(z, b0 * C * N, nb * C, Zr, Zi, 0);
+    tr.forward(gx, b0 * cin * N, nb * cin, Gr, Gi, 0);
+    for (let j = 0; j < nb; j++) {
+      for (let i = 0; i < cin; i++) {
+        for (let c = 0; c < C; c++) {
+          const w0 = (i * C + c) * M, z0 = (j * C + c) * M, g0 = (j * cin + i) * M;
+          for (let k = 0; k < M; k++) {
+            const zr = Zr[z0 + k], zi = Zi[z0 + k], gr = Gr[g0 + k], gi = Gi[g0 + k];
+            accRe[w0 + k] += zr * gr + zi * gi;
+            accIm[w0 + k] += zi * gr - zr * gi;
+          }
         }
       }
     }
