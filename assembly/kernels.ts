@@ -98,3 +98,55 @@ export function sgemm(M: i32, N: i32, K: i32, alpha: f32, a: usize, b: usize, be
   for (let k = 0; k < K; k++) s += load<f32>(a + (<usize>k << 2)) * load<f32>(b + <usize>k * stride);
   store<f32>(c, alpha * s + (beta != 0 ? beta * load<f32>(c) : 0));
 }
+
+/**
+ * Forward-normalised first M Fourier modes of `rows` real rows x [rows, N] (byte offset x), by the symmetric
+ * fold a_n = x_n + x_{N−n}, d_n = x_n − x_{N−n} (n < H = ⌊N/2⌋+1) and two GEMMs with the [H, M] tables
+ * cosT = cos(2πkn/N)/N and sinT = −sin(2πkn/N)/N: half the FLOPs of the full DFT matrix. Scratch a, d:
+ * [rows, H] each; outputs re, im: [rows, M] each.
+ */
+export function dftForward(rows: i32, N: i32, M: i32, x: usize, cosT: usize, sinT: usize, a: usize, d: usize, re: usize, im: usize): void {
+  const H = (N >> 1) + 1;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + ((<usize>r * N) << 2);
+    const ar = a + ((<usize>r * H) << 2);
+    const dr = d + ((<usize>r * H) << 2);
+    store<f32>(ar, load<f32>(xr));
+    store<f32>(dr, 0);
+    for (let n = 1; n < H; n++) {
+      const u = load<f32>(xr + (<usize>n << 2));
+      if (N - n == n) {
+        store<f32>(ar + (<usize>n << 2), u);
+        store<f32>(dr + (<usize>n << 2), 0);
+      } else {
+        const v = load<f32>(xr + (<usize>(N - n) << 2));
+        store<f32>(ar + (<usize>n << 2), u + v);
+        store<f32>(dr + (<usize>n << 2), u - v);
+      }
+    }
+  }
+  sgemm(rows, M, H, 1, a, cosT, 0, re);
+  sgemm(rows, M, H, 1, d, sinT, 0, im);
+}
+
+/**
+ * Inverse of `rows` spectra re, im [rows, M] to real rows out [rows, N]: out_n = Σ_k c_k (Re_k cos − Im_k sin)(2πkn/N)
+ * over the Hermitian extension, from two GEMMs with the [M, H] tables cosT = c_k cos, sinT = c'_k sin
+ * (c = 1 at DC and Nyquist, else 2; c' = 0 there) into C, S [rows, H], then out_n = C_n − S_n, out_{N−n} = C_n + S_n.
+ */
+export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT: usize, sinT: usize, c: usize, s: usize, out: usize): void {
+  const H = (N >> 1) + 1;
+  sgemm(rows, H, M, 1, re, cosT, 0, c);
+  sgemm(rows, H, M, 1, im, sinT, 0, s);
+  for (let r = 0; r < rows; r++) {
+    const cr = c + ((<usize>r * H) << 2);
+    const sr = s + ((<usize>r * H) << 2);
+    const or = out + ((<usize>r * N) << 2);
+    store<f32>(or, load<f32>(cr));
+    for (let n = 1; n < H; n++) {
+      const cv = load<f32>(cr + (<usize>n << 2)), sv = load<f32>(sr + (<usize>n << 2));
+      store<f32>(or + (<usize>n << 2), cv - sv);
+      if (N - n != n) store<f32>(or + (<usize>(N - n) << 2), cv + sv);
+    }
+  }
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gemm } from '../../src/core/kernels/matmul.js';
 import { Rng } from '../../src/core/rng.js';
-import { wasmSgemm } from '../../src/core/wasm/gemm.js';
+import { wasmSgemm } from '../../src/core/wasm/kernels.js';
 
 /** float64 reference C = alpha·op(A)·op(B) + beta·C0. */
 function reference(tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c0: Float32Array): Float64Array {

@@ -2,11 +2,11 @@
  * Row transforms of the spectral ISTA: the forward-normalised first M Fourier modes of real rows, and the
  * unnormalised Hermitian inverse from M modes (imaginary parts of k = 0 and Nyquist never act), as in
  * kernels/spectral.ts. Two implementations: the pruned real FFT (any dtype, exact in float64), and for
- * float32 with few modes a product with the [N, 2M] DFT matrix on the WASM SIMD GEMM, which does 4NM
- * FLOPs per row but runs them ~15× faster than the JS FFT runs its ~2.5 N log₂N.
+ * float32 with few modes the DFT matrix on the WASM SIMD GEMM (wasm/kernels.ts `WasmDft`: symmetric fold, two
+ * [N/2, M] products, 2NM FLOPs per row, run ~15× faster than the JS FFT runs its ~2.5 N log₂N).
  */
 import type { DType, FloatArray } from '../tensor.js';
-import { ResidentMatrix } from '../wasm/gemm.js';
+import { WasmDft } from '../wasm/kernels.js';
 import { getRealFFTPlan } from './fft.js';
 
 export interface RowTransform {
@@ -46,60 +46,12 @@ function trig(r: number, N: number): [number, number] {
   return [Math.cos((2 * Math.PI * q) / N), Math.sin((2 * Math.PI * q) / N)];
 }
 
-class GemmRows implements RowTransform {
-  private constructor(private readonly M: number, private readonly N: number, private readonly fwd: ResidentMatrix, private readonly inv: ResidentMatrix) {}
-
-  static create(N: number, M: number): GemmRows | null {
-    const f = new Float64Array(N * 2 * M);
-    const g = new Float64Array(2 * M * N);
-    for (let k = 0; k < M; k++) {
-      const single = k === 0 || 2 * k === N;
-      const ck = single ? 1 : 2;
-      for (let n = 0; n < N; n++) {
-        const [c, s] = trig(k * n, N);
-        f[n * 2 * M + k] = c / N;
-        f[n * 2 * M + M + k] = -s / N;
-        g[k * N + n] = ck * c;
-        g[(M + k) * N + n] = single ? 0 : -ck * s;
-      }
-    }
-    const fwd = ResidentMatrix.create(f, N, 2 * M);
-    const inv = fwd && ResidentMatrix.create(g, 2 * M, N);
-    return fwd && inv ? new GemmRows(M, N, fwd, inv) : null;
-  }
-
-  forward(src: ArrayLike<number>, srcOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
-    const { M, N } = this;
-    const a = this.fwd.input(rows);
-    if (src instanceof Float32Array || src instanceof Float64Array) a.set(src.subarray(srcOff, srcOff + rows * N));
-    else for (let i = 0; i < rows * N; i++) a[i] = src[srcOff + i];
-    const y = this.fwd.run(rows);
-    for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < M; k++) {
-        re[off + r * M + k] = y[r * 2 * M + k];
-        im[off + r * M + k] = y[r * 2 * M + M + k];
-      }
-    }
-  }
-
-  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): FloatArray {
-    const { M } = this;
-    const a = this.inv.input(rows);
-    for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < M; k++) {
-        a[r * 2 * M + k] = re[off + r * M + k];
-        a[r * 2 * M + M + k] = im[off + r * M + k];
-      }
-    }
-    return this.inv.run(rows);
-  }
-}
-
 const cache = new Map<string, RowTransform>();
 
 /**
- * Whether float32 rows of length N with M modes go through the DFT-matrix GEMM: its 4NM FLOPs at ~30 GFLOP/s
- * against the JS FFT at ~0.75 ns·N·log₂N per row (both measured on the bench machine) ⇒ M ≤ 6·log₂N.
+ * Whether float32 rows of length N with M modes go through the DFT-matrix GEMM: its 2NM FLOPs at ~30 GFLOP/s
+ * against the JS FFT at ~0.75 ns·N·log₂N per row (both measured on the bench machine) ⇒ M ≲ 11·log₂N; the
+ * bound stays at 6·log₂N, where S2's 129 modes at N = 256 measured slower through the GEMM.
  */
 export function prefersGemm(N: number, M: number, dtype: DType): boolean {
   return dtype === 'float32' && M <= 6 * Math.log2(N);
@@ -111,7 +63,7 @@ export function rowTransform(N: number, M: number, dtype: DType): RowTransform {
   const key = `${N}:${M}:${gemm}`;
   let t = cache.get(key);
   if (!t) {
-    t = (gemm ? GemmRows.create(N, M) : null) ?? new FftRows(M, N);
+    t = (gemm ? WasmDft.create(N, M, (r) => trig(r, N)) : null) ?? new FftRows(M, N);
     cache.set(key, t);
   }
   return t;

@@ -1,11 +1,11 @@
 /**
  * Row-major GEMM on typed arrays: C = alpha·op(A)·op(B) + beta·C.
  * Hand-written because the core has no native BLAS in Node or the browser: float32 products of
- * some size go to the WASM SIMD kernel (core/wasm/gemm.ts); the JS loops (float64, small products,
+ * some size go to the WASM SIMD kernel (core/wasm/kernels.ts); the JS loops (float64, small products,
  * engines without WASM SIMD) keep the innermost access contiguous for each transpose case.
  */
 import type { FloatArray } from '../tensor.js';
-import { wasmSgemm } from '../wasm/gemm.js';
+import { wasmSgemm } from '../wasm/kernels.js';
 
 /** Below this many multiply-adds the WASM call's packing costs more than it saves. */
 const WASM_MIN_MACS = 4096;
