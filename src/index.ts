@@ -30,6 +30,8 @@ export {
   type FunctionalConfigInput,
 } from './data/index.js';
 export * from './metrics/index.js';
+export * from './train/index.js';
+export { buildBundle, parseBundle, type Dataset } from './data/bundle.js';
 
 export { encodeNpy, decodeNpy } from './io/npy.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';

@@ -30,3 +30,4 @@ export {
   type DataDescription,
   type RunConfig,
 } from './checkpoint.js';
+export { generate, train, type GeneratedData, type GenerateOptions, type TrainOptions } from './api.js';
