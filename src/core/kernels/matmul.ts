@@ -10,6 +10,19 @@ import { wasmSgemm } from '../wasm/kernels.js';
 /** Below this many multiply-adds the WASM call's packing costs more than it saves. */
 const WASM_MIN_MACS = 4096;
 
+/** c = alpha·A·b + beta·c for A [M, K]: the general loops with j fixed, same operations in the same order. */
+function matvec(M: number, K: number, alpha: number, a: ArrayLike<number>, b: ArrayLike<number>, beta: number, c: FloatArray): void {
+  for (let i = 0; i < M; i++) {
+    const ai = i * K;
+    let s = beta === 0 ? 0 : beta === 1 ? c[i] : c[i] * beta;
+    for (let k = 0; k < K; k++) {
+      const aik = alpha * a[ai + k];
+      if (aik !== 0) s += aik * b[k];
+    }
+    c[i] = s;
+  }
+}
+
 /**
  * @param transA A is stored [K, M] (use Aᵀ) instead of [M, K]
  * @param transB B is stored [N, K] (use Bᵀ) instead of [K, N]
@@ -28,19 +41,7 @@ export function gemm(
   c: FloatArray,
 ): void {
   if (c instanceof Float32Array && M * N * K >= WASM_MIN_MACS && wasmSgemm(transA, transB, M, N, K, alpha, a, b, beta, c)) return;
-  if (N === 1 && !transA) {
-    // matrix-vector (power iterations): the loops below with j fixed, same operations in the same order
-    for (let i = 0; i < M; i++) {
-      const ai = i * K;
-      let s = beta === 0 ? 0 : beta === 1 ? c[i] : c[i] * beta;
-      for (let k = 0; k < K; k++) {
-        const aik = alpha * a[ai + k];
-        if (aik !== 0) s += aik * b[k];
-      }
-      c[i] = s;
-    }
-    return;
-  }
+  if (N === 1 && !transA) return matvec(M, K, alpha, a, b, beta, c);
   const mn = M * N;
   if (beta === 0) c.fill(0, 0, mn);
   else if (beta !== 1) for (let i = 0; i < mn; i++) c[i] *= beta;
