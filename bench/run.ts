@@ -23,7 +23,7 @@ const runners: Record<string, () => Promise<void> | void> = {
       cases: list(arg('cases'), 'S1,S2,S3,S4,S5'),
       steps: Number(arg('steps') ?? 20),
       warmup: Number(arg('warmup') ?? 5),
-      threads: list(arg('threads'), '1').map(Number),
+      threads: list(arg('threads'), '2,1').map(Number),
     }),
 };
 
