@@ -150,3 +150,151 @@ export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT
     }
   }
 }
+
+/**
+ * Stockham radix-2 complex FFT of length n on four lanes (four rows at once): element j of the data is the
+ * f32x4 at (ar, ai) + 16·j. Twiddles (twr, twi)[j] = e^{−2πij/n}, j < n/2 (conjugated for the inverse,
+ * unnormalised). Ping-pongs with (br, bi); returns true when the result ends in (br, bi).
+ */
+function cfft4(n: i32, ar: usize, ai: usize, br: usize, bi: usize, twr: usize, twi: usize, inverse: bool): bool {
+  let xr = ar, xi = ai, yr = br, yi = bi;
+  let inB = false;
+  let s = 1;
+  for (let len = n; len > 1; len >>= 1) {
+    const m = len >> 1;
+    for (let p = 0; p < m; p++) {
+      const t = <usize>(p * s) << 2;
+      const wr = f32x4.splat(load<f32>(twr + t));
+      const wi = f32x4.splat(inverse ? -load<f32>(twi + t) : load<f32>(twi + t));
+      for (let q = 0; q < s; q++) {
+        const ia = <usize>(q + s * p) << 4, ib = <usize>(q + s * (p + m)) << 4;
+        const aR = v128.load(xr + ia), aI = v128.load(xi + ia), bR = v128.load(xr + ib), bI = v128.load(xi + ib);
+        const o0 = <usize>(q + 2 * s * p) << 4, o1 = o0 + (<usize>s << 4);
+        v128.store(yr + o0, f32x4.add(aR, bR));
+        v128.store(yi + o0, f32x4.add(aI, bI));
+        const dR = f32x4.sub(aR, bR), dI = f32x4.sub(aI, bI);
+        v128.store(yr + o1, f32x4.sub(f32x4.mul(dR, wr), f32x4.mul(dI, wi)));
+        v128.store(yi + o1, f32x4.add(f32x4.mul(dR, wi), f32x4.mul(dI, wr)));
+      }
+    }
+    const tr = xr, ti = xi;
+    xr = yr; xi = yi; yr = tr; yi = ti;
+    inB = !inB;
+    s <<= 1;
+  }
+  return inB;
+}
+
+/** Lane r of the f32x4 at p. */
+@inline function lane(p: usize, r: i32): f32 {
+  return load<f32>(p + (<usize>r << 2));
+}
+
+/**
+ * Real FFT of `rows` rows x [rows, N] (N a power of two ≥ 4), four rows per SIMD pass: even/odd samples packed
+ * as one complex row of length h = N/2, `cfft4`, then the real split X_k = ½(Z_k + conj Z_{h−k}) − ½i·w_k(Z_k −
+ * conj Z_{h−k}), w_k = e^{−2πik/N} = (wr, wi)[k], k ≤ h/2. Writes the first M modes × scale to re, im [rows, M].
+ * Scratch `buf`: 4·h + 2 f32x4.
+ */
+export function rfftRows(rows: i32, N: i32, M: i32, scale: f32, x: usize, re: usize, im: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize): void {
+  const h = N >> 1;
+  const vb = <usize>h << 4;
+  // (br, bi) hold h + 1 vectors each (the inverse gathers k = 0…h)
+  const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb + 16;
+  for (let g = 0; g < rows; g += 4) {
+    const nr = min(4, rows - g);
+    for (let m = 0; m < h; m++) {
+      for (let r = 0; r < 4; r++) {
+        const src = x + ((<usize>(g + r) * N + 2 * m) << 2);
+        store<f32>(ar + (<usize>m << 4) + (<usize>r << 2), r < nr ? load<f32>(src) : 0);
+        store<f32>(ai + (<usize>m << 4) + (<usize>r << 2), r < nr ? load<f32>(src, 4) : 0);
+      }
+    }
+    const inB = cfft4(h, ar, ai, br, bi, twr, twi, false);
+    const zr = inB ? br : ar, zi = inB ? bi : ai;
+    const hs = f32x4.splat(0.5 * scale);
+    // k = 0 and Nyquist
+    for (let r = 0; r < nr; r++) {
+      const o = (<usize>(g + r) * M) << 2;
+      const z0r = lane(zr, r), z0i = lane(zi, r);
+      store<f32>(re + o, (z0r + z0i) * scale);
+      store<f32>(im + o, 0);
+      if (M > h) {
+        store<f32>(re + o + (<usize>h << 2), (z0r - z0i) * scale);
+        store<f32>(im + o + (<usize>h << 2), 0);
+      }
+    }
+    const top = min(M - 1, h >> 1);
+    for (let k = 1; k <= top; k++) {
+      const q = h - k;
+      const kk = <usize>k << 4, qq = <usize>q << 4;
+      const aR = v128.load(zr + kk), aI = v128.load(zi + kk), bR = v128.load(zr + qq), bI = f32x4.neg(v128.load(zi + qq));
+      const sR = f32x4.add(aR, bR), sI = f32x4.add(aI, bI), dR = f32x4.sub(aR, bR), dI = f32x4.sub(aI, bI);
+      const c = f32x4.splat(load<f32>(wr + (<usize>k << 2))), s = f32x4.splat(load<f32>(wi + (<usize>k << 2)));
+      const tR = f32x4.add(f32x4.mul(c, dI), f32x4.mul(s, dR)), tI = f32x4.sub(f32x4.mul(s, dI), f32x4.mul(c, dR));
+      const xkR = f32x4.mul(f32x4.add(sR, tR), hs), xkI = f32x4.mul(f32x4.add(sI, tI), hs);
+      const xqR = f32x4.mul(f32x4.sub(sR, tR), hs), xqI = f32x4.mul(f32x4.sub(tI, sI), hs);
+      for (let r = 0; r < nr; r++) {
+        const o = (<usize>(g + r) * M) << 2;
+        store<f32>(re + o + (<usize>k << 2), laneOf(xkR, r));
+        store<f32>(im + o + (<usize>k << 2), laneOf(xkI, r));
+        if (q < M) {
+          store<f32>(re + o + (<usize>q << 2), laneOf(xqR, r));
+          store<f32>(im + o + (<usize>q << 2), laneOf(xqI, r));
+        }
+      }
+    }
+  }
+}
+
+/** Lane r (0…3) of a vector. */
+@inline function laneOf(v: v128, r: i32): f32 {
+  return r == 0 ? f32x4.extract_lane(v, 0) : r == 1 ? f32x4.extract_lane(v, 1) : r == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
+
+/**
+ * Inverse of `rfftRows` (unnormalised): out[rows, N] = Σ_k X_k e^{2πikn/N} over the Hermitian extension from the
+ * first M modes re, im [rows, M] (imaginary parts of k = 0 and Nyquist ignored): merge into a complex row of
+ * length h, inverse `cfft4`, unpack even/odd samples. Scratch `buf`: 4·h + 2 f32x4.
+ */
+export function irfftRows(rows: i32, N: i32, M: i32, re: usize, im: usize, out: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize): void {
+  const h = N >> 1;
+  const vb = <usize>h << 4;
+  // (br, bi) hold h + 1 vectors each (the inverse gathers k = 0…h)
+  const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb + 16;
+  for (let g = 0; g < rows; g += 4) {
+    const nr = min(4, rows - g);
+    // gather X_k of the group's rows into (br, bi) as vectors, zero beyond M and beyond the last row
+    for (let k = 0; k <= h; k++) {
+      for (let r = 0; r < 4; r++) {
+        const o = (<usize>(g + r) * M + k) << 2;
+        const ok = r < nr && k < M;
+        store<f32>(br + (<usize>k << 4) + (<usize>r << 2), ok ? load<f32>(re + o) : 0);
+        store<f32>(bi + (<usize>k << 4) + (<usize>r << 2), ok ? load<f32>(im + o) : 0);
+      }
+    }
+    const x0 = v128.load(br), xh = v128.load(br + vb);
+    v128.store(ar, f32x4.add(x0, xh));
+    v128.store(ai, f32x4.sub(x0, xh));
+    for (let k = 1, q = h - 1; k <= q; k++, q--) {
+      const kk = <usize>k << 4, qq = <usize>q << 4;
+      const aR = v128.load(br + kk), aI = v128.load(bi + kk), bR = v128.load(br + qq), bI = f32x4.neg(v128.load(bi + qq));
+      const sR = f32x4.add(aR, bR), sI = f32x4.add(aI, bI), dR = f32x4.sub(aR, bR), dI = f32x4.sub(aI, bI);
+      const c = f32x4.splat(load<f32>(wr + (<usize>k << 2))), s = f32x4.splat(load<f32>(wi + (<usize>k << 2)));
+      const uR = f32x4.sub(f32x4.mul(dR, s), f32x4.mul(dI, c)), uI = f32x4.add(f32x4.mul(dR, c), f32x4.mul(dI, s));
+      v128.store(ar + kk, f32x4.add(sR, uR));
+      v128.store(ai + kk, f32x4.add(sI, uI));
+      v128.store(ar + qq, f32x4.sub(sR, uR));
+      v128.store(ai + qq, f32x4.sub(uI, sI));
+    }
+    const inB = cfft4(h, ar, ai, br, bi, twr, twi, true);
+    const yr = inB ? br : ar, yi = inB ? bi : ai;
+    for (let r = 0; r < nr; r++) {
+      const o = out + ((<usize>(g + r) * N) << 2);
+      for (let m = 0; m < h; m++) {
+        store<f32>(o + (<usize>(2 * m) << 2), lane(yr + (<usize>m << 4), r));
+        store<f32>(o + (<usize>(2 * m + 1) << 2), lane(yi + (<usize>m << 4), r));
+      }
+    }
+  }
+}

@@ -6,7 +6,7 @@
  * [N/2, M] products, 2NM FLOPs per row, run ~15× faster than the JS FFT runs its ~2.5 N log₂N).
  */
 import type { DType, FloatArray } from '../tensor.js';
-import { WasmDft } from '../wasm/kernels.js';
+import { WasmDft, WasmFft } from '../wasm/kernels.js';
 import { getRealFFTPlan } from './fft.js';
 
 export interface RowTransform {
@@ -57,13 +57,17 @@ export function prefersGemm(N: number, M: number, dtype: DType): boolean {
   return dtype === 'float32' && M <= 6 * Math.log2(N);
 }
 
-/** The row transform for (N, M, dtype) of this thread (cached): GEMM where `prefersGemm` and WASM SIMD exists, else FFT. */
+/**
+ * The row transform for (N, M, dtype) of this thread (cached). float32 with WASM SIMD: the DFT GEMM where
+ * `prefersGemm`, else (power-of-two N) the four-rows-per-pass WASM FFT; otherwise the JS FFT in float64.
+ */
 export function rowTransform(N: number, M: number, dtype: DType): RowTransform {
-  const gemm = prefersGemm(N, M, dtype);
-  const key = `${N}:${M}:${gemm}`;
+  const key = `${N}:${M}:${dtype}`;
   let t = cache.get(key);
   if (!t) {
-    t = (gemm ? WasmDft.create(N, M, (r) => trig(r, N)) : null) ?? new FftRows(M, N);
+    const f32 = dtype === 'float32';
+    const tr = (r: number) => trig(r, N);
+    t = (f32 && prefersGemm(N, M, dtype) ? WasmDft.create(N, M, tr) : null) ?? (f32 ? WasmFft.create(N, M, tr) : null) ?? new FftRows(M, N);
     cache.set(key, t);
   }
   return t;

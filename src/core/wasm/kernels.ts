@@ -13,20 +13,35 @@ interface KernelExports {
   sgemm(M: number, N: number, K: number, alpha: number, a: number, b: number, beta: number, c: number): void;
   dftForward(rows: number, N: number, M: number, x: number, cosT: number, sinT: number, a: number, d: number, re: number, im: number): void;
   dftInverse(rows: number, N: number, M: number, re: number, im: number, cosT: number, sinT: number, c: number, s: number, out: number): void;
+  rfftRows(rows: number, N: number, M: number, scale: number, x: number, re: number, im: number, twr: number, twi: number, wr: number, wi: number, buf: number): void;
+  irfftRows(rows: number, N: number, M: number, re: number, im: number, out: number, twr: number, twi: number, wr: number, wi: number, buf: number): void;
 }
 
 let kernels: KernelExports | null | undefined;
 
-/** The instantiated module, or null when this engine cannot run it. */
+/**
+ * The instantiated module, or null when this engine cannot run it (yet). Compiles synchronously; where that is
+ * refused (browser main threads allow it only for tiny modules) it compiles asynchronously and later calls
+ * get the module, earlier ones the JS fallbacks.
+ */
 function load(): KernelExports | null {
   if (kernels !== undefined) return kernels;
+  kernels = null;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
     const bin = atob(KERNELS_WASM);
-    const bytes = new Uint8Array(bin.length);
+    bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  } catch {
+    return null;
+  }
+  try {
     kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as KernelExports;
   } catch {
-    kernels = null;
+    WebAssembly.instantiate(bytes, {}).then(
+      (r) => { kernels = r.instance.exports as unknown as KernelExports; },
+      () => { kernels = null; },
+    );
   }
   return kernels;
 }
@@ -66,6 +81,68 @@ export function wasmSgemm(transA: boolean, transB: boolean, M: number, N: number
   k.sgemm(M, N, K, alpha, 4 * oa, 4 * ob, beta, 4 * oc);
   c.set(mem.subarray(oc, oc + M * N));
   return true;
+}
+
+/**
+ * Real FFT of float32 rows for power-of-two N (the contract of kernels/dft.ts, all or the first M modes), four
+ * rows per SIMD pass (f32x4 lanes = rows), radix-2 Stockham with resident twiddles.
+ */
+export class WasmFft {
+  private constructor(private readonly k: KernelExports, readonly N: number, readonly M: number, private readonly t: number[]) {}
+
+  /** Null when WASM SIMD is unavailable or N is not a power of two ≥ 4; `trig(r)` = exact [cos, sin] of 2πr/N. */
+  static create(N: number, M: number, trig: (r: number) => [number, number]): WasmFft | null {
+    const k = load();
+    if (!k || N < 4 || (N & (N - 1)) !== 0) return null;
+    const h = N >> 1;
+    const twr = new Float64Array(h >> 1), twi = new Float64Array(h >> 1);
+    for (let j = 0; j < h >> 1; j++) [twr[j], twi[j]] = trig(2 * j).map((v, i) => (i === 0 ? v : -v)) as [number, number];
+    const wr = new Float64Array((h >> 1) + 1), wi = new Float64Array((h >> 1) + 1);
+    for (let j = 0; j <= h >> 1; j++) [wr[j], wi[j]] = trig(j).map((v, i) => (i === 0 ? v : -v)) as [number, number];
+    const t = [twr, twi, wr, wi].map((a) => resident(k, a));
+    return t.every((o) => o >= 0) ? new WasmFft(k, N, M, t) : null;
+  }
+
+  private views(sizes: number[]): Float32Array[] {
+    return operandViews(this.k, sizes);
+  }
+
+  /** re/im[off + r·M + j] = (1/N)·Σ_n src[srcOff + r·N + n]·e^{−2πijn/N}. */
+  forward(src: ArrayLike<number>, srcOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
+    const { N, M } = this;
+    const [x, yr, yi, buf] = this.views([rows * N, rows * M, rows * M, 4 * (2 * N + 2)]);
+    if (src instanceof Float32Array || src instanceof Float64Array) x.set(src.subarray(srcOff, srcOff + rows * N));
+    else for (let i = 0; i < rows * N; i++) x[i] = src[srcOff + i];
+    const [twr, twi, wr, wi] = this.t;
+    this.k.rfftRows(rows, N, M, 1 / N, x.byteOffset, yr.byteOffset, yi.byteOffset, twr, twi, wr, wi, buf.byteOffset);
+    re.set(yr, off);
+    im.set(yi, off);
+  }
+
+  /** Rows [rows, N] of Σ_{|j|<M} Y_j e^{2πijn/N} from re/im at off; a view into WASM memory (valid until its next call). */
+  inverse(re: Float64Array, im: Float64Array, off: number, rows: number): Float32Array {
+    const { N, M } = this;
+    const [yr, yi, out, buf] = this.views([rows * M, rows * M, rows * N, 4 * (2 * N + 2)]);
+    yr.set(re.subarray(off, off + rows * M));
+    yi.set(im.subarray(off, off + rows * M));
+    const [twr, twi, wr, wi] = this.t;
+    this.k.irfftRows(rows, N, M, yr.byteOffset, yi.byteOffset, out.byteOffset, twr, twi, wr, wi, buf.byteOffset);
+    return out;
+  }
+}
+
+/** Float views of consecutive per-call operands from `top` (sizes in floats, each 16-byte aligned); grows memory first. */
+function operandViews(k: KernelExports, sizes: number[]): Float32Array[] {
+  const padded = sizes.map((n) => (n + 3) & ~3);
+  const total = padded.reduce((a, b) => a + b, 0);
+  if (!k.ensureMemory(top + 4 * total)) throw new RangeError(`wasm kernels: cannot grow WASM memory to ${top + 4 * total} bytes`);
+  const out: Float32Array[] = [];
+  let o = top;
+  sizes.forEach((n, i) => {
+    out.push(new Float32Array(k.memory.buffer, o, n));
+    o += 4 * padded[i];
+  });
+  return out;
 }
 
 /** Copies `data` into WASM memory for the thread's lifetime; returns its byte offset, or −1. */
@@ -112,17 +189,8 @@ export class WasmDft {
     return t.every((o) => o >= 0) ? new WasmDft(k, N, M, t) : null;
   }
 
-  /** Float views of `rows`-sized operands from `top`: [sizes...] in floats; grows memory first. */
   private views(sizes: number[]): Float32Array[] {
-    const total = sizes.reduce((a, b) => a + b, 0);
-    if (!this.k.ensureMemory(top + 4 * total)) throw new RangeError(`WasmDft: cannot grow WASM memory to ${top + 4 * total} bytes`);
-    const out: Float32Array[] = [];
-    let o = top;
-    for (const n of sizes) {
-      out.push(new Float32Array(this.k.memory.buffer, o, n));
-      o += 4 * n;
-    }
-    return out;
+    return operandViews(this.k, sizes);
   }
 
   /** re/im[off + r·M + j] = (1/N)·Σ_n src[srcOff + r·N + n]·e^{−2πijn/N}. */
