@@ -49,10 +49,29 @@ export class ParallelError extends Error {
 
 type Message =
   | { type: 'init'; id: number; kind: string; spec: unknown; buffers: SharedArrayBuffer[]; dtypes: DType[] }
-  | { type: 'run'; id: number; method: string; args: unknown; chunks: number[]; done: SharedArrayBuffer; slot: number };
+  | { type: 'run'; id: number; method: string; args: unknown; chunks: number; ctl: SharedArrayBuffer };
+
+/** Job control words: next chunk to claim, chunks finished, error flag. */
+const NEXT = 0, DONE = 1, FAILED = 2;
+
+/** Claims chunks of a job until none is left (every lane, the caller included, runs this loop). */
+function claimChunks(tape: ChunkedTape, method: string, args: unknown, chunks: number, ctl: Int32Array): void {
+  for (;;) {
+    const c = Atomics.add(ctl, NEXT, 1);
+    if (c >= chunks) return;
+    try {
+      tape.runChunk(method, c, args);
+    } catch (e) {
+      Atomics.store(ctl, FAILED, 1);
+      console.error(e);
+    } finally {
+      Atomics.add(ctl, DONE, 1);
+      Atomics.notify(ctl, DONE);
+    }
+  }
+}
 
 class Pool {
-  private readonly done = new Int32Array(new SharedArrayBuffer(4 * 2));
   private readonly known = new WeakMap<ChunkedTape, number>();
   private nextId = 1;
 
@@ -70,34 +89,30 @@ class Pool {
     };
   }
 
+  /**
+   * Runs chunks 0…chunks−1: every lane claims the next unclaimed chunk until none is left (so a descheduled
+   * worker costs no waiting), then the caller waits for the chunks in flight. Which lane ran a chunk never
+   * matters: chunks write disjoint outputs and per-chunk partial sums.
+   */
   run(tape: ChunkedTape, shared: { buffers: SharedArrayBuffer[]; dtypes: DType[] }, method: string, args: unknown, chunks: number): void {
-    const lanes = this.workers.length + 1;
     let id = this.known.get(tape);
     if (id === undefined) {
       id = this.nextId++;
       this.known.set(tape, id);
       for (const w of this.workers) w.postMessage({ type: 'init', id, kind: tape.kind, spec: tape.spec, buffers: shared.buffers, dtypes: shared.dtypes } satisfies Message);
     }
-    Atomics.store(this.done, 0, 0);
-    const mine: number[] = [];
-    for (let lane = 0; lane < lanes; lane++) {
-      const cs: number[] = [];
-      for (let c = Math.floor((lane * chunks) / lanes); c < Math.floor(((lane + 1) * chunks) / lanes); c++) cs.push(c);
-      if (lane === 0) mine.push(...cs);
-      else this.workers[lane - 1].postMessage({ type: 'run', id, method, args, chunks: cs, done: this.done.buffer as SharedArrayBuffer, slot: lane } satisfies Message);
-    }
-    for (const c of mine) tape.runChunk(method, c, args);
+    // fresh control words per job: a worker that reads this message late finds it exhausted and does nothing
+    const ctl = new Int32Array(new SharedArrayBuffer(4 * 3));
+    for (const w of this.workers) w.postMessage({ type: 'run', id, method, args, chunks, ctl: ctl.buffer as SharedArrayBuffer } satisfies Message);
+    claimChunks(tape, method, args, chunks, ctl);
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
-      const n = Atomics.load(this.done, 0);
-      if (n >= this.workers.length) break;
-      if (Date.now() > deadline) throw new ParallelError(`parallel: ${this.workers.length - n} worker(s) did not finish ${tape.kind}.${method} within ${this.timeoutMs} ms`);
-      Atomics.wait(this.done, 0, n, 100);
+      const n = Atomics.load(ctl, DONE);
+      if (n >= chunks) break;
+      if (Date.now() > deadline) throw new ParallelError(`parallel: ${chunks - n} chunk(s) of ${tape.kind}.${method} did not finish within ${this.timeoutMs} ms`);
+      Atomics.wait(ctl, DONE, n, 100);
     }
-    if (Atomics.load(this.done, 1) !== 0) {
-      Atomics.store(this.done, 1, 0);
-      throw new ParallelError(`parallel: a worker failed in ${tape.kind}.${method} (see its error output)`);
-    }
+    if (Atomics.load(ctl, FAILED) !== 0) throw new ParallelError(`parallel: a chunk of ${tape.kind}.${method} failed (see the error output)`);
   }
 }
 
@@ -153,16 +168,11 @@ export function handleWorkerMessage(msg: Message): void {
     tapes.set(msg.id, make(msg.spec, alloc));
     return;
   }
-  const done = new Int32Array(msg.done);
-  try {
-    const tape = tapes.get(msg.id);
-    if (!tape) throw new ParallelError(`parallel worker: unknown tape ${msg.id}`);
-    for (const c of msg.chunks) tape.runChunk(msg.method, c, msg.args);
-  } catch (e) {
-    Atomics.store(done, 1, 1);
-    console.error(e);
-  } finally {
-    Atomics.add(done, 0, 1);
-    Atomics.notify(done, 0);
+  const tape = tapes.get(msg.id);
+  const ctl = new Int32Array(msg.ctl);
+  if (!tape) {
+    Atomics.store(ctl, FAILED, 1);
+    throw new ParallelError(`parallel worker: unknown tape ${msg.id}`);
   }
+  claimChunks(tape, msg.method, msg.args, msg.chunks, ctl);
 }
