@@ -5,6 +5,7 @@
  * Verdicts are computed by each recipe's `judge` from the data alone, never stored by hand.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { Config, TopLevelSpec } from 'vega-lite';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/files.js';
 import { buildIndexHtml, type Claim, type FigureEntry } from '../report/html.js';
@@ -76,7 +77,7 @@ export interface FigureConfig {
 }
 
 /** Renders a figure's summary.md from its verdicts; the `Result:` lines are what tests re-derive from data.json. */
-export function summaryMarkdown(recipe: Recipe<never>, data: FigureData, verdicts: readonly Verdict[], description: string, seconds: number): string {
+export function summaryMarkdown(recipe: Pick<Recipe, 'title' | 'paperClaim'>, data: FigureData, verdicts: readonly Verdict[], description: string, seconds: number): string {
   const seedList = data.seeds.length === 1 ? `seed ${data.seeds[0]}` : `seeds ${data.seeds[0]}–${data.seeds[data.seeds.length - 1]}`;
   const lines = [
     `# ${data.figure} — ${recipe.title}`,
@@ -99,6 +100,15 @@ export function summaryResults(md: string): boolean[] {
   return [...md.matchAll(/^- Result: (held|not held)$/gm)].map((m) => m[1] === 'held');
 }
 
+/**
+ * The figure spec with room for long legend labels (model names such as `L-SAE-CNN (gaussian)`):
+ * the shared plot config truncates labels at Vega-Lite's default 160 px.
+ */
+function withLongLabels(spec: TopLevelSpec): TopLevelSpec {
+  const config = (spec as { config?: Config }).config ?? {};
+  return { ...spec, config: { ...config, legend: { ...config.legend, labelLimit: 320, titleLimit: 320 } } } as TopLevelSpec;
+}
+
 async function runFigure(name: FigureName, opts: ReproduceOptions, settings: Settings, started: number): Promise<FigureReport> {
   const recipe = RECIPES[name] as Recipe<unknown>;
   const s = settings[name] as { seeds: number };
@@ -119,7 +129,7 @@ async function runFigure(name: FigureName, opts: ReproduceOptions, settings: Set
     bar?.stop();
   }
   const verdicts = recipe.judge(data);
-  const spec = recipe.figure(data);
+  const spec = withLongLabels(recipe.figure(data));
   const dir = join(opts.out, name);
   mkdirSync(dir, { recursive: true });
   await writeFigure(dir, spec);
@@ -138,7 +148,7 @@ async function runFigure(name: FigureName, opts: ReproduceOptions, settings: Set
   await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   await writeFileAtomic(join(dir, 'data.json'), `${JSON.stringify(data)}\n`);
   await writeFileAtomic(join(dir, 'data.csv'), csvOf(data));
-  await writeFileAtomic(join(dir, 'summary.md'), summaryMarkdown(recipe as Recipe<never>, data, verdicts, recipe.describe(figureSettings), seconds));
+  await writeFileAtomic(join(dir, 'summary.md'), summaryMarkdown(recipe, data, verdicts, recipe.describe(figureSettings), seconds));
   return { name, dir, verdicts, seconds };
 }
 

@@ -39,8 +39,12 @@ export interface LiftingSettings {
   data: { kind: 'functional'; N: number; config: FunctionalConfigInput } | { kind: 'euclidean'; config: EuclideanConfigInput };
   /** the unlifted model; the lifted one is the same with `l-` and the lifting below. */
   model: ModelSettings & { model: 'sae' | 'sae-cnn' };
-  /** 'learned' starts orthonormal (same effective dictionary as the unlifted model) and trains L, P; 'gaussian' is fixed. */
-  lifting: { kind: 'learned' | 'gaussian'; width: number };
+  /**
+   * One lifted model per entry. 'learned' starts orthonormal (the unlifted model's effective
+   * dictionary exactly) and trains L, P; 'gaussian' is fixed (entries N(0, 1/h), P = Lᵀ).
+   * Orthonormal fixed liftings are fig5's (no acceleration under SGD, Prop 3.2).
+   */
+  liftings: { kind: 'learned' | 'gaussian'; width: number }[];
   init: InitSettings;
   train: TrainSettings;
   /** steps between points of the curves. */
@@ -51,10 +55,12 @@ export interface LiftingSettings {
 export interface SmoothSettings {
   seeds: number;
   N: number;
-  /** the data config shared by both families (family set per condition). */
+  /** the data config shared by both families (family and its parameters set per condition). */
   data: Omit<FunctionalConfigInput, 'family'>;
-  smooth: 'gabor' | 'gaussian' | 'fourier';
-  control: 'random-taps' | 'box';
+  /** the smooth family (and its parameters): its band should lie within the FNO's M modes, the premise of the claim. */
+  smooth: FunctionalConfigInput & { family: 'gabor' | 'gaussian' | 'fourier' };
+  /** the non-smooth control family. */
+  control: FunctionalConfigInput & { family: 'random-taps' | 'box' };
   fno: ModelSettings;
   cnn: ModelSettings;
   init: InitSettings;
@@ -109,7 +115,8 @@ export interface OrthogonalSettings {
   model: ModelSettings & { kernelSize: number };
   liftWidth: number;
   init: InitSettings;
-  lr: number;
+  /** SGD rates: the first is the one the verdict is on; the others are reported (large rates make the dynamics chaotic, so round-off grows). */
+  sgdRates: number[];
   steps: number;
   batch: number;
   evalEvery: number;
@@ -162,35 +169,49 @@ const adam = (steps: number, lr: number, batch = 32): TrainSettings => ({
   schedule: { kind: 'step', factor: 0.5, every: Math.max(1, Math.round(steps / 3)) },
 });
 
+/**
+ * SAE-CNN at resolution N: K = N/2 taps (the concepts' support [0, 1/2)), λ = 0.1·√N (codes are
+ * heights ≈ a·√N, docs/theory.md §5), one-sided threshold (amplitudes are positive).
+ */
+const cnn = (N: number, iters: number): ModelSettings & { kernelSize: number } => ({ kernelSize: N / 2, iters, lambda: 0.1 * Math.sqrt(N), oneSided: true });
+
+/** SAE-FNO with M modes: λ = 0.1 (codes are masses ≈ a ∈ [1, 2]), one-sided threshold. */
+const fno = (modes: number, iters: number): ModelSettings => ({ modes, iters, lambda: 0.1, oneSided: true });
+
 /** The full run (`saeno reproduce`): 5 seeds, ≤ 30 min on 2 cores. */
 const FULL: Settings = {
   fig2a: {
     seeds: 5,
-    data: { kind: 'functional', N: 64, config: gabor(64) },
-    model: { model: 'sae-cnn', kernelSize: 32, iters: 20, lambda: 0.8, grad: 'full' },
-    lifting: { kind: 'learned', width: 4 },
+    data: { kind: 'functional', N: 128, config: gabor(128) },
+    model: { model: 'sae-cnn', ...cnn(128, 20) },
+    liftings: [
+      { kind: 'gaussian', width: 4 },
+      { kind: 'learned', width: 4 },
+    ],
     init: { kind: 'random' },
-    train: adam(300, 1e-2),
+    train: adam(400, 1e-2),
     evalEvery: 20,
   },
   fig2b: {
     seeds: 5,
-    N: 64,
+    N: 128,
     data: { concepts: 5, baseResolution: 32, occurrence: { kind: 'bernoulli', p: 0.3 }, amplitude: [1, 2] },
-    smooth: 'gabor',
-    control: 'random-taps',
-    fno: { modes: 16, iters: 20, lambda: 0.1 },
-    cnn: { kernelSize: 32, iters: 20, lambda: 0.8 },
+    // the gabor band: frequency ≤ 12 plus ~3 spectral std of a σ ≥ 0.06 envelope (3/(2π·0.06) ≈ 8) ≈ 20 = M
+    // ([0, 8] and [0, 10] cannot meet the default coherence bound 0.7 with 5 concepts)
+    smooth: { family: 'gabor', frequency: [0, 12] },
+    control: { family: 'random-taps' },
+    fno: fno(20, 20),
+    cnn: cnn(128, 20),
     init: { kind: 'random' },
-    trainFno: adam(300, 1e-2),
-    trainCnn: adam(300, 1e-2),
+    trainFno: adam(400, 1e-2),
+    trainCnn: adam(400, 1e-2),
     evalEvery: 20,
   },
   fig2c: {
     seeds: 5,
-    N: 63,
-    data: gabor(63, { baseResolution: 63 }),
-    cnn: { kernelSize: 31, iters: 20, lambda: 0.8, dtype: 'float64', normalize: false },
+    N: 127,
+    data: gabor(127, { baseResolution: 127 }),
+    cnn: { ...cnn(127, 20), kernelSize: 63, dtype: 'float64', normalize: false },
     init: { kind: 'random' },
     lr: 0.05,
     steps: 200,
@@ -200,14 +221,14 @@ const FULL: Settings = {
   },
   fig3: {
     seeds: 5,
-    N0: 64,
+    N0: 128,
     factors: [1, 2, 4],
-    data: gabor(64, { occurrence: { kind: 'one-sparse' } }),
-    fno: { modes: 16, iters: 20, lambda: 0.1 },
-    cnn: { kernelSize: 32, iters: 20, lambda: 0.8 },
+    data: gabor(128, { occurrence: { kind: 'one-sparse' } }),
+    fno: fno(16, 20),
+    cnn: cnn(128, 20),
     init: { kind: 'random' },
-    trainFno: adam(300, 1e-2),
-    trainCnn: adam(300, 1e-2),
+    trainFno: adam(400, 1e-2),
+    trainCnn: adam(400, 1e-2),
     evalEvery: 50,
     testCount: 200,
     calibrationCount: 200,
@@ -216,20 +237,24 @@ const FULL: Settings = {
   fig4: {
     seeds: 5,
     data: { kind: 'euclidean', config: { m: 50, p: 100, sparsity: 5, amplitude: [1, 2] } },
-    model: { model: 'sae', iters: 20, lambda: 0.1, grad: 'full' },
-    lifting: { kind: 'learned', width: 100 },
+    model: { model: 'sae', iters: 50, lambda: 0.1, grad: 'full' },
+    liftings: [
+      { kind: 'gaussian', width: 100 },
+      { kind: 'learned', width: 100 },
+    ],
     init: { kind: 'perturbed-truth', eps: 0.5 },
-    train: adam(300, 3e-3, 64),
+    // plain SGD: Prop 3.1's effective update η·P·Pᵀ·(x − Dz)zᵀ, whose multipliers the figure shows, is an SGD statement
+    train: { steps: 400, batch: 32, lr: 1, optimizer: 'sgd', momentum: 0 },
     evalEvery: 20,
   },
   fig5: {
     seeds: 5,
-    N: 64,
-    data: gabor(64),
-    model: { kernelSize: 32, iters: 20, lambda: 0.8, dtype: 'float64' },
+    N: 128,
+    data: gabor(128),
+    model: { ...cnn(128, 20), dtype: 'float64' },
     liftWidth: 3,
     init: { kind: 'random' },
-    lr: 0.05,
+    sgdRates: [0.05, 0.3],
     steps: 200,
     batch: 16,
     evalEvery: 10,
@@ -237,25 +262,30 @@ const FULL: Settings = {
   },
 };
 
-/** `--quick`: every figure in ≤ 2 min total (tiny sizes, fewer seeds and steps); exercised in CI. */
+/** `--quick`: every figure in ≤ 2 min total (tiny sizes, 2 seeds, few steps: a smoke test of the whole pipeline); exercised in CI. */
 const QUICK: Settings = {
   fig2a: {
     ...FULL.fig2a,
     seeds: 2,
     data: { kind: 'functional', N: 32, config: gabor(32) },
-    model: { model: 'sae-cnn', kernelSize: 16, iters: 10, lambda: 0.6, grad: 'full' },
-    lifting: { kind: 'learned', width: 3 },
-    train: adam(60, 1e-2, 16),
+    model: { model: 'sae-cnn', ...cnn(32, 10) },
+    liftings: [
+      { kind: 'gaussian', width: 3 },
+      { kind: 'learned', width: 3 },
+    ],
+    train: adam(80, 1e-2, 16),
     evalEvery: 10,
   },
   fig2b: {
     ...FULL.fig2b,
     seeds: 2,
-    N: 32,
-    fno: { modes: 10, iters: 10, lambda: 0.1 },
-    cnn: { kernelSize: 16, iters: 10, lambda: 0.6 },
-    trainFno: adam(60, 1e-2, 16),
-    trainCnn: adam(60, 1e-2, 16),
+    // N ≥ 2M − 1 = 39 keeps the smooth band (M = 20) inside the model
+    N: 48,
+    data: { ...FULL.fig2b.data, baseResolution: 24 },
+    fno: fno(20, 10),
+    cnn: cnn(48, 10),
+    trainFno: adam(80, 1e-2, 16),
+    trainCnn: adam(80, 1e-2, 16),
     evalEvery: 10,
   },
   fig2c: {
@@ -263,7 +293,7 @@ const QUICK: Settings = {
     seeds: 2,
     N: 31,
     data: gabor(31, { baseResolution: 31 }),
-    cnn: { kernelSize: 15, iters: 10, lambda: 0.6, dtype: 'float64', normalize: false },
+    cnn: { ...cnn(31, 10), kernelSize: 15, dtype: 'float64', normalize: false },
     steps: 40,
     batch: 8,
     evalEvery: 5,
@@ -273,10 +303,10 @@ const QUICK: Settings = {
     seeds: 2,
     N0: 32,
     data: gabor(32, { occurrence: { kind: 'one-sparse' } }),
-    fno: { modes: 10, iters: 10, lambda: 0.1 },
-    cnn: { kernelSize: 16, iters: 10, lambda: 0.6 },
-    trainFno: adam(60, 1e-2, 16),
-    trainCnn: adam(60, 1e-2, 16),
+    fno: fno(12, 10),
+    cnn: cnn(32, 10),
+    trainFno: adam(80, 1e-2, 16),
+    trainCnn: adam(80, 1e-2, 16),
     evalEvery: 20,
     testCount: 64,
     calibrationCount: 64,
@@ -286,8 +316,11 @@ const QUICK: Settings = {
     seeds: 2,
     data: { kind: 'euclidean', config: { m: 20, p: 30, sparsity: 3, amplitude: [1, 2] } },
     model: { model: 'sae', iters: 10, lambda: 0.1, grad: 'full' },
-    lifting: { kind: 'learned', width: 40 },
-    train: adam(60, 3e-3, 32),
+    liftings: [
+      { kind: 'gaussian', width: 40 },
+      { kind: 'learned', width: 40 },
+    ],
+    train: { ...FULL.fig4.train, steps: 80 },
     evalEvery: 10,
   },
   fig5: {
@@ -295,7 +328,7 @@ const QUICK: Settings = {
     seeds: 2,
     N: 32,
     data: gabor(32),
-    model: { kernelSize: 16, iters: 10, lambda: 0.6, dtype: 'float64' },
+    model: { ...cnn(32, 10), dtype: 'float64' },
     liftWidth: 2,
     steps: 40,
     batch: 8,

@@ -35,8 +35,8 @@ import {
 
 
 const CNN = 'SAE-CNN';
-const FNO = 'SAE-FNO (all modes, K taps, η·N/2)';
-const CONTROL = 'SAE-FNO, same η (control)';
+const FNO = 'SAE-FNO (derived rate)';
+const CONTROL = 'SAE-FNO (same rate)';
 const COLORS = { [CNN]: '#e45756', [FNO]: '#4c78a8', [CONTROL]: '#9d9d9d' };
 
 function run(s: FullModeSettings, mode: FigureData['mode'], seeds: number[], criteria: FigureData['criteria'], tick: Tick): FigureData {
@@ -71,7 +71,7 @@ function run(s: FullModeSettings, mode: FigureData['mode'], seeds: number[], cri
 function figure(data: FigureData): TopLevelSpec {
   const models = [CNN, FNO, CONTROL].filter((m) => data.series.some((t) => t.series === m && t.metric === 'dictErrorMean'));
   const curves = lineWithBand({
-    title: 'Dictionary error during SGD training',
+    title: 'Dictionary error under SGD (float64)',
     x: { field: 'step', title: 'training step' },
     y: { field: 'mean', title: 'mean dictionary error (mean, min–max over seeds)', scale: 'log' },
     series: { field: 'series', title: 'model' },
@@ -81,17 +81,18 @@ function figure(data: FigureData): TopLevelSpec {
     height: 260,
   });
   const cnn = findSeries(data, CNN, 'dictErrorMean');
-  const diffs = models.filter((m) => m !== CNN).map((m) => absDifferenceSeries(cnn, findSeries(data, m, 'dictErrorMean'), m === FNO ? 'FNO (factor N/2, k = 0 ×2)' : 'FNO, same η'));
+  const diffs = models.filter((m) => m !== CNN).map((m) => absDifferenceSeries(cnn, findSeries(data, m, 'dictErrorMean'), m === FNO ? 'derived rate (N/2, k = 0 ×2)' : 'same rate (control)'));
   const diff = lineWithBand({
     title: '|difference| from the SAE-CNN curve',
     x: { field: 'step', title: 'training step' },
     y: { field: 'mean', title: `|Δ dictionary error| (floored at ${DIFF_FLOOR.toExponential(1)})`, scale: 'log' },
-    series: { field: 'series', title: 'pair' },
+    series: { field: 'series', title: 'SAE-FNO at' },
+    colors: { 'derived rate (N/2, k = 0 ×2)': COLORS[FNO], 'same rate (control)': COLORS[CONTROL] },
     data: bandRows(diffs),
     width: 420,
     height: 260,
   });
-  return concatFigure([[curves, diff]], { title: 'Full-mode SAE-FNO with a matched receptive field tracks SAE-CNN' });
+  return concatFigure([[curves, diff]], { title: 'Full-mode SAE-FNO with the matched K-tap receptive field vs SAE-CNN' });
 }
 
 function judge(data: FigureData): Verdict[] {

@@ -33,9 +33,9 @@ const FNO = 'SAE-FNO';
 const CNN = 'SAE-CNN';
 const COLORS = { [FNO]: '#4c78a8', [CNN]: '#e45756' };
 
-function trainOne(s: SmoothSettings, family: string, seed: number, model: ModelSettings & { model: 'sae-fno' | 'sae-cnn' }, train: TrainSettings, tick: Tick): CurveRun {
+function trainOne(s: SmoothSettings, family: SmoothSettings['smooth'] | SmoothSettings['control'], seed: number, model: ModelSettings & { model: 'sae-fno' | 'sae-cnn' }, train: TrainSettings, tick: Tick): CurveRun {
   const rngs = seedRngs(seed);
-  const source = onlineSource({ kind: 'functional', config: { ...s.data, family } as Record<string, unknown>, seed, resolution: s.N }, rngs, 'float32');
+  const source = onlineSource({ kind: 'functional', config: { ...s.data, ...family } as Record<string, unknown>, seed, resolution: s.N }, rngs, 'float32');
   const sae = modelFor(model, source, s.init, rngs.init);
   const trainer = new Trainer(sae, source, { ...train, evalCount: 1 });
   return recordCurves(train.steps, s.evalEvery, () => trainer.trainStep().loss, { dictErrorMean: () => dictError(sae, source) }, tick);
@@ -50,11 +50,11 @@ function run(s: SmoothSettings, mode: FigureData['mode'], seeds: number[], crite
       [CNN, { ...s.cnn, model: 'sae-cnn' as const }, s.trainCnn],
     ] as const) {
       const runs = seeds.map((seed) => trainOne(s, family, seed, model, train, tick));
-      series.push(seriesOf(label, family, 'dictErrorMean', runs));
-      events.push(...divergenceEvents(`${label} on ${family}`, seeds, runs));
+      series.push(seriesOf(label, family.family, 'dictErrorMean', runs));
+      events.push(...divergenceEvents(`${label} on ${family.family}`, seeds, runs));
     }
   }
-  return { figure: 'fig2b', mode, seeds, criteria, series, events, extra: { smooth: s.smooth, control: s.control } };
+  return { figure: 'fig2b', mode, seeds, criteria, series, events, extra: { smooth: s.smooth.family, control: s.control.family } };
 }
 
 function families(data: FigureData): { smooth: string; control: string } {
@@ -64,7 +64,7 @@ function families(data: FigureData): { smooth: string; control: string } {
 function figure(data: FigureData): TopLevelSpec {
   const { smooth, control } = families(data);
   const all = [FNO, CNN].flatMap((m) => [smooth, control].map((f) => findSeries(data, m, 'dictErrorMean', f)));
-  const famLabel = (f: string) => (f === smooth ? `${f} (smooth)` : `${f} (non-smooth control)`);
+  const famLabel = (f: string) => (f === smooth ? `${f} (smooth)` : `${f} (control)`);
   const curves = lineWithBand({
     title: 'Dictionary error during training',
     x: { field: 'step', title: 'training step' },
@@ -120,7 +120,7 @@ function judge(data: FigureData): Verdict[] {
 function describe(s: SmoothSettings): string {
   const t = (x: TrainSettings) => `${x.optimizer} lr ${x.lr}, batch ${x.batch}, ${x.steps} steps, schedule ${JSON.stringify(x.schedule ?? { kind: 'constant' })}`;
   return (
-    `Online functional data, N = ${s.N}, ${JSON.stringify(s.data)}; families ${s.smooth} (smooth) and ${s.control} (control). ` +
+    `Online functional data, N = ${s.N}, ${JSON.stringify(s.data)}; families ${JSON.stringify(s.smooth)} (smooth) and ${JSON.stringify(s.control)} (control). ` +
     `SAE-FNO ${JSON.stringify(s.fno)} (${t(s.trainFno)}); SAE-CNN ${JSON.stringify(s.cnn)} (${t(s.trainCnn)}); init ${JSON.stringify(s.init)}.`
   );
 }
