@@ -35,7 +35,7 @@ export interface IstaOptions {
  * mode `decoder`.
  */
 export function unrolledIsta(D: LinearMap, x: Tensor, opts: IstaOptions): Tensor {
-  const { iters, alpha, lambda, oneSided } = opts;
+  const { iters, alpha } = opts;
   if (!Number.isInteger(iters) || iters < 1) throw new RangeError(`unrolledIsta: iters T must be a positive integer, got ${iters}`);
   if (!(alpha > 0) || !Number.isFinite(alpha)) throw new RangeError(`unrolledIsta: step α must be positive and finite, got ${alpha}`);
   if (D instanceof DenseDictionary) return istaDense(x, D.D, opts);

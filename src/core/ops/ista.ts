@@ -8,7 +8,7 @@ import { record } from '../autodiff.js';
 import { DenseIsta, SpectralIsta, type IstaSettings } from '../kernels/ista.js';
 import { threadCount } from '../parallel.js';
 import { kernelGradFromSpectral, kernelToSpectral } from '../kernels/spectral.js';
-import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type DType, type FloatArray } from '../tensor.js';
+import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type DType } from '../tensor.js';
 
 /** ISTA options of the fused ops (see `unrolledIsta`). */
 export interface FusedIstaOptions {
