@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { gemm } from '../../src/core/kernels/matmul.js';
 import { Rng } from '../../src/core/rng.js';
@@ -42,4 +45,10 @@ test('gemm routes large float32 products through WASM and keeps float64 in exact
   const c32 = new Float32Array(M * N);
   gemm(false, false, M, N, K, 1, Float32Array.from(a), Float32Array.from(b), 0, c32);
   for (let i = 0; i < M * N; i++) assert.ok(Math.abs(c32[i] - c64[i]) <= 1e-5 * Math.sqrt(K), `entry ${i}: ${c32[i]} vs ${c64[i]}`);
+});
+
+test('the shipped WASM module is the compiled assembly/kernels.ts (no drift between source and base64)', () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const r = spawnSync(process.execPath, [join(root, 'assembly/build.mjs'), '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `assembly/build.mjs --check failed: ${r.stderr}`);
 });
