@@ -151,36 +151,72 @@ export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT
   }
 }
 
+/** (re, im) of the complex vector pair multiplied by the splatted scalar complex (wr, wi). */
+@inline function cmulRe(xR: v128, xI: v128, wr: v128, wi: v128): v128 {
+  return f32x4.sub(f32x4.mul(xR, wr), f32x4.mul(xI, wi));
+}
+@inline function cmulIm(xR: v128, xI: v128, wr: v128, wi: v128): v128 {
+  return f32x4.add(f32x4.mul(xR, wi), f32x4.mul(xI, wr));
+}
+
 /**
- * Stockham radix-2 complex FFT of length n on four lanes (four rows at once): element j of the data is the
- * f32x4 at (ar, ai) + 16·j. Twiddles (twr, twi)[j] = e^{−2πij/n}, j < n/2 (conjugated for the inverse,
- * unnormalised). Ping-pongs with (br, bi); returns true when the result ends in (br, bi).
+ * Stockham complex FFT of length n (a power of two) on four lanes (four rows at once): element j of the data is
+ * the f32x4 at (ar, ai) + 16·j. Radix-4 stages, and one radix-2 stage when log₂n is odd. Twiddles
+ * (twr, twi)[j] = e^{−2πij/n}, j < n (conjugated for the inverse, unnormalised). Ping-pongs with (br, bi);
+ * returns true when the result ends in (br, bi).
  */
 function cfft4(n: i32, ar: usize, ai: usize, br: usize, bi: usize, twr: usize, twi: usize, inverse: bool): bool {
   let xr = ar, xi = ai, yr = br, yi = bi;
   let inB = false;
   let s = 1;
-  for (let len = n; len > 1; len >>= 1) {
-    const m = len >> 1;
+  let len = n;
+  for (; len >= 4; len >>= 2) {
+    const m = len >> 2;
+    const ss = <usize>s << 4;
     for (let p = 0; p < m; p++) {
-      const t = <usize>(p * s) << 2;
-      const wr = f32x4.splat(load<f32>(twr + t));
-      const wi = f32x4.splat(inverse ? -load<f32>(twi + t) : load<f32>(twi + t));
+      const t1 = <usize>(p * s) << 2, t2 = <usize>(2 * p * s) << 2, t3 = <usize>(3 * p * s) << 2;
+      const w1r = f32x4.splat(load<f32>(twr + t1)), w2r = f32x4.splat(load<f32>(twr + t2)), w3r = f32x4.splat(load<f32>(twr + t3));
+      const g1 = load<f32>(twi + t1), g2 = load<f32>(twi + t2), g3 = load<f32>(twi + t3);
+      const w1i = f32x4.splat(inverse ? -g1 : g1), w2i = f32x4.splat(inverse ? -g2 : g2), w3i = f32x4.splat(inverse ? -g3 : g3);
       for (let q = 0; q < s; q++) {
-        const ia = <usize>(q + s * p) << 4, ib = <usize>(q + s * (p + m)) << 4;
+        const ia = <usize>(q + s * p) << 4, ib = ia + (<usize>(s * m) << 4), ic = ib + (<usize>(s * m) << 4), id = ic + (<usize>(s * m) << 4);
         const aR = v128.load(xr + ia), aI = v128.load(xi + ia), bR = v128.load(xr + ib), bI = v128.load(xi + ib);
-        const o0 = <usize>(q + 2 * s * p) << 4, o1 = o0 + (<usize>s << 4);
-        v128.store(yr + o0, f32x4.add(aR, bR));
-        v128.store(yi + o0, f32x4.add(aI, bI));
-        const dR = f32x4.sub(aR, bR), dI = f32x4.sub(aI, bI);
-        v128.store(yr + o1, f32x4.sub(f32x4.mul(dR, wr), f32x4.mul(dI, wi)));
-        v128.store(yi + o1, f32x4.add(f32x4.mul(dR, wi), f32x4.mul(dI, wr)));
+        const cR = v128.load(xr + ic), cI = v128.load(xi + ic), dR = v128.load(xr + id), dI = v128.load(xi + id);
+        const apcR = f32x4.add(aR, cR), apcI = f32x4.add(aI, cI), amcR = f32x4.sub(aR, cR), amcI = f32x4.sub(aI, cI);
+        const bpdR = f32x4.add(bR, dR), bpdI = f32x4.add(bI, dI);
+        // j = i·(b − d), with the sign of i flipped for the inverse
+        let jR = f32x4.sub(dI, bI), jI = f32x4.sub(bR, dR);
+        if (inverse) { jR = f32x4.neg(jR); jI = f32x4.neg(jI); }
+        const o0 = <usize>(q + 4 * s * p) << 4;
+        v128.store(yr + o0, f32x4.add(apcR, bpdR));
+        v128.store(yi + o0, f32x4.add(apcI, bpdI));
+        const x1R = f32x4.sub(amcR, jR), x1I = f32x4.sub(amcI, jI);
+        v128.store(yr + o0 + ss, cmulRe(x1R, x1I, w1r, w1i));
+        v128.store(yi + o0 + ss, cmulIm(x1R, x1I, w1r, w1i));
+        const x2R = f32x4.sub(apcR, bpdR), x2I = f32x4.sub(apcI, bpdI);
+        v128.store(yr + o0 + 2 * ss, cmulRe(x2R, x2I, w2r, w2i));
+        v128.store(yi + o0 + 2 * ss, cmulIm(x2R, x2I, w2r, w2i));
+        const x3R = f32x4.add(amcR, jR), x3I = f32x4.add(amcI, jI);
+        v128.store(yr + o0 + 3 * ss, cmulRe(x3R, x3I, w3r, w3i));
+        v128.store(yi + o0 + 3 * ss, cmulIm(x3R, x3I, w3r, w3i));
       }
     }
     const tr = xr, ti = xi;
     xr = yr; xi = yi; yr = tr; yi = ti;
     inB = !inB;
-    s <<= 1;
+    s <<= 2;
+  }
+  if (len == 2) {
+    // last stage: twiddle 1
+    for (let q = 0; q < s; q++) {
+      const ia = <usize>q << 4, ib = <usize>(q + s) << 4;
+      const aR = v128.load(xr + ia), aI = v128.load(xi + ia), bR = v128.load(xr + ib), bI = v128.load(xi + ib);
+      v128.store(yr + ia, f32x4.add(aR, bR));
+      v128.store(yi + ia, f32x4.add(aI, bI));
+      v128.store(yr + ib, f32x4.sub(aR, bR));
+      v128.store(yi + ib, f32x4.sub(aI, bI));
+    }
+    inB = !inB;
   }
   return inB;
 }

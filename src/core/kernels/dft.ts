@@ -49,12 +49,13 @@ function trig(r: number, N: number): [number, number] {
 const cache = new Map<string, RowTransform>();
 
 /**
- * Whether float32 rows of length N with M modes go through the DFT-matrix GEMM: its 2NM FLOPs at ~30 GFLOP/s
- * against the JS FFT at ~0.75 ns·N·log₂N per row (both measured on the bench machine) ⇒ M ≲ 11·log₂N; the
- * bound stays at 6·log₂N, where S2's 129 modes at N = 256 measured slower through the GEMM.
+ * Whether float32 rows of length N with M modes go through the DFT-matrix GEMM. Measured per row (bench
+ * machine): GEMM ≈ 0.15 ns·N·M, WASM FFT (power-of-two N) ≈ 0.35 ns·N·log₂N, JS FFT ≈ 1.5 ns·N·log₂N; so the
+ * GEMM wins for M ≤ 2·log₂N against the WASM FFT and for M ≤ 6·log₂N against the JS FFT (other N).
  */
 export function prefersGemm(N: number, M: number, dtype: DType): boolean {
-  return dtype === 'float32' && M <= 6 * Math.log2(N);
+  const pow2 = N >= 4 && (N & (N - 1)) === 0;
+  return dtype === 'float32' && M <= (pow2 ? 2 : 6) * Math.log2(N);
 }
 
 /**

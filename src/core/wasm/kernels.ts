@@ -85,7 +85,7 @@ export function wasmSgemm(transA: boolean, transB: boolean, M: number, N: number
 
 /**
  * Real FFT of float32 rows for power-of-two N (the contract of kernels/dft.ts, all or the first M modes), four
- * rows per SIMD pass (f32x4 lanes = rows), radix-2 Stockham with resident twiddles.
+ * rows per SIMD pass (f32x4 lanes = rows), radix-4 Stockham with resident twiddles.
  */
 export class WasmFft {
   private constructor(private readonly k: KernelExports, readonly N: number, readonly M: number, private readonly t: number[]) {}
@@ -95,8 +95,9 @@ export class WasmFft {
     const k = load();
     if (!k || N < 4 || (N & (N - 1)) !== 0) return null;
     const h = N >> 1;
-    const twr = new Float64Array(h >> 1), twi = new Float64Array(h >> 1);
-    for (let j = 0; j < h >> 1; j++) [twr[j], twi[j]] = trig(2 * j).map((v, i) => (i === 0 ? v : -v)) as [number, number];
+    // e^{−2πij/h} for j < h (radix-4 stages read up to 3h/4)
+    const twr = new Float64Array(h), twi = new Float64Array(h);
+    for (let j = 0; j < h; j++) [twr[j], twi[j]] = trig(2 * j).map((v, i) => (i === 0 ? v : -v)) as [number, number];
     const wr = new Float64Array((h >> 1) + 1), wi = new Float64Array((h >> 1) + 1);
     for (let j = 0; j <= h >> 1; j++) [wr[j], wi[j]] = trig(j).map((v, i) => (i === 0 ? v : -v)) as [number, number];
     const t = [twr, twi, wr, wi].map((a) => resident(k, a));
