@@ -90,15 +90,22 @@ const BLOCK = 16;
  */
 export function mixModes(Sr: ArrayLike<number>, Si: ArrayLike<number>, so: number, srcCh: number, dstCh: number, wRe: ArrayLike<number>, wIm: ArrayLike<number>, M: number, adjoint: boolean, Yr: FloatArray, Yi: FloatArray, yo: number): void {
   const sign = adjoint ? -1 : 1;
-  Yr.fill(0, yo, yo + dstCh * M); Yi.fill(0, yo, yo + dstCh * M);
   for (let d = 0; d < dstCh; d++) {
     const y0 = yo + d * M;
     for (let s = 0; s < srcCh; s++) {
       const w0 = adjoint ? (s * dstCh + d) * M : (d * srcCh + s) * M;
       const s0 = so + s * M;
+      if (s === 0) {
+        // the first source channel writes, so Y needs no zeroing pass
+        for (let k = 0; k < M; k++) {
+          const wr = wRe[w0 + k], wi = sign * wIm[w0 + k], zr = Sr[s0 + k], zi = Si[s0 + k];
+          Yr[y0 + k] = wr * zr - wi * zi;
+          Yi[y0 + k] = wr * zi + wi * zr;
+        }
+        continue;
+      }
       for (let k = 0; k < M; k++) {
-        const wr = wRe[w0 + k], wi = sign * wIm[w0 + k];
-        const zr = Sr[s0 + k], zi = Si[s0 + k];
+        const wr = wRe[w0 + k], wi = sign * wIm[w0 + k], zr = Sr[s0 + k], zi = Si[s0 + k];
         Yr[y0 + k] += wr * zr - wi * zi;
         Yi[y0 + k] += wr * zi + wi * zr;
       }
