@@ -19,6 +19,8 @@ export interface StepBenchOptions {
   warmup: number;
   /** thread counts to time saeno with (the first is the headline; 1 and 2 give the speed-up) */
   threads: number[];
+  /** thread counts to time the peer with (the first is the headline, as in issue 7: 2) */
+  peerThreads: number[];
 }
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
@@ -36,8 +38,8 @@ function saeno(name: string, o: StepBenchOptions, threads: number): BenchRecord 
   return rec;
 }
 
-function peer(name: string, o: StepBenchOptions): BenchRecord {
-  const [rec] = jsonLines('/usr/bin/python3', [here('./peer/torch_peer.py'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', '2'], `peer ${name}`);
+function peer(name: string, o: StepBenchOptions, threads: number): BenchRecord {
+  const [rec] = jsonLines('/usr/bin/python3', [here('./peer/torch_peer.py'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)], `peer ${name} (threads ${threads})`);
   return rec;
 }
 
@@ -71,19 +73,26 @@ export function runStepBench(o: StepBenchOptions): void {
     const head = byThreads.get(o.threads[0]) as BenchRecord;
     const one = byThreads.get(1);
     const two = byThreads.get(2);
-    let peerMs: number | undefined;
+    const peerMs = new Map<number, number>();
     if (o.peer) {
-      log(`# ${name} ${o.peer}`);
-      const rec = peer(name, o);
-      emit(rec);
-      peerMs = rec.ms;
+      for (const th of o.peerThreads) {
+        log(`# ${name} ${o.peer}, ${th} thread(s)`);
+        const rec = peer(name, o, th);
+        emit(rec);
+        peerMs.set(th, rec.ms);
+      }
     }
     const gflops = head.gflops as number;
+    const p0 = peerMs.get(o.peerThreads[0]);
+    const p1 = peerMs.get(1);
     rows.push([
       name.padEnd(4),
       fmt(head.ms).padStart(9),
-      fmt(peerMs).padStart(9),
-      fmt(peerMs === undefined ? undefined : peerMs / head.ms, 2).padStart(7),
+      fmt(p0).padStart(9),
+      fmt(p0 === undefined ? undefined : p0 / head.ms, 2).padStart(7),
+      fmt(one?.ms).padStart(9),
+      fmt(p1).padStart(9),
+      fmt(p1 === undefined || !one ? undefined : p1 / one.ms, 2).padStart(7),
       fmt(gflops, 2).padStart(8),
       `${fmt((100 * gflops) / (scalar * (head.threads as number)), 0)}%`.padStart(8),
       `${fmt((100 * gflops) / nominal.gflops, 1)}%`.padStart(8),
@@ -92,6 +101,7 @@ export function runStepBench(o: StepBenchOptions): void {
     ].join(' '));
   }
   log('');
-  log(`case saeno ms  peer ms  ratio  GFLOP/s  %scalar %nominal  1→2core  RSS MB   (ratio = peer ms / saeno ms; saeno at ${o.threads[0]} thread(s), peer at 2)`);
+  log(`ratio = peer ms / saeno ms (> 1: saeno faster); headline saeno at ${o.threads[0]} thread(s), peer at ${o.peerThreads[0]}; GFLOP/s and % of peak for the headline`);
+  log(`case saeno ms  peer ms  ratio  saeno@1   peer@1 ratio@1  GFLOP/s  %scalar %nominal  1→2core  RSS MB`);
   for (const r of rows) log(r);
 }
