@@ -334,3 +334,61 @@ export function irfftRows(rows: i32, N: i32, M: i32, re: usize, im: usize, out: 
     }
   }
 }
+
+/**
+ * One ISTA update with shrinkage, in place on n floats: z = S_θ(z + α·y) (first step: z = S_θ(α·y)), two-sided
+ * S_θ(u) = max(u − θ, 0) + min(u + θ, 0) or one-sided max(u − θ, 0).
+ */
+export function shrinkStep(z: usize, y: usize, n: i32, alpha: f32, theta: f32, oneSided: bool, first: bool): void {
+  const va = f32x4.splat(alpha), vt = f32x4.splat(theta), zero = f32x4.splat(0);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    let u = f32x4.mul(va, v128.load(y + o));
+    if (!first) u = f32x4.add(v128.load(z + o), u);
+    let r = f32x4.max(f32x4.sub(u, vt), zero);
+    if (!oneSided) r = f32x4.add(r, f32x4.min(f32x4.add(u, vt), zero));
+    v128.store(z + o, r);
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    const u: f32 = (first ? 0 : load<f32>(z + o)) + alpha * load<f32>(y + o);
+    store<f32>(z + o, u > theta ? u - theta : !oneSided && u < -theta ? u + theta : 0);
+  }
+}
+
+/** gu = gz ⊙ [z ≠ 0] in place on gz (n floats); returns Σ gu·sign(z). */
+export function maskGrad(gz: usize, z: usize, n: i32): f64 {
+  const zero = f32x4.splat(0);
+  let acc = f32x4.splat(0);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const zv = v128.load(z + o);
+    const g = v128.and(v128.load(gz + o), f32x4.ne(zv, zero));
+    v128.store(gz + o, g);
+    acc = f32x4.add(acc, v128.bitselect(g, f32x4.neg(g), f32x4.gt(zv, zero)));
+  }
+  let s: f64 = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    const zv = load<f32>(z + o);
+    if (zv == 0) store<f32>(gz + o, 0);
+    else s += zv > 0 ? load<f32>(gz + o) : -load<f32>(gz + o);
+  }
+  return s;
+}
+
+/** y += a·x on n floats. */
+export function axpy(y: usize, x: usize, n: i32, a: f32): void {
+  const va = f32x4.splat(a);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(va, v128.load(x + o))));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + a * load<f32>(x + o));
+  }
+}

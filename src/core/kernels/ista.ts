@@ -14,6 +14,7 @@
  */
 import { CHUNKS, chunkRange, registerTape, TapeMemory, type Alloc, type ChunkedTape } from '../parallel.js';
 import type { DType, FloatArray } from '../tensor.js';
+import { WasmRowTransform, wasmSignals, type WasmSignals } from '../wasm/kernels.js';
 import { rowTransform, type RowTransform } from './dft.js';
 import { gemm } from './matmul.js';
 import { mixModes, modeGradFactors } from './spectral.js';
@@ -282,6 +283,81 @@ registerTape('ista-dense', (spec, alloc) => new DenseIsta(spec as DenseSpec, all
 export interface SpectralSpec { B: number; C: number; cout: number; N: number; M: number; T: number; dtype: DType }
 
 /**
+ * Where a chunk's code signals live during the T steps, and the elementwise steps on them: JS float64 arrays
+ * (any transform), or for float32 with a WASM transform this thread's WASM buffers (`WasmSignals`, SIMD steps,
+ * no copies into and out of the transforms). The mode mixing between the transforms is the same for both.
+ */
+interface ChunkSignals {
+  /** Spectra of z^{t−1} (zs at zOff, `rows` rows), for t ≥ 2 right after `step` of t − 1. */
+  forwardCodes(zs: FloatArray, zOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void;
+  /** z^t = S_θ(z^{t−1} + α·inverse(G)) (z⁰ = 0 when first), stored to zs at outOff; z^{t−1} at prevOff. */
+  step(gr: Float64Array, gi: Float64Array, rows: number, s: IstaSettings, first: boolean, zs: FloatArray, prevOff: number, outOff: number): void;
+  /** gz = gzT[off .. off + n). */
+  loadGrad(gzT: FloatArray, off: number, n: number): void;
+  /** gu = gz ⊙ [z^t ≠ 0] with z^t = zs at zOff; returns Σ gu·sign(z^t). */
+  mask(zs: FloatArray, zOff: number, n: number): number;
+  /** Spectra of gu. */
+  forwardGrad(rows: number, re: Float64Array, im: Float64Array): void;
+  /** gz −= α·inverse(H). */
+  update(hr: Float64Array, hi: Float64Array, rows: number, alpha: number): void;
+}
+
+class JsSignals implements ChunkSignals {
+  private gz = new Float64Array(0);
+  constructor(private readonly tr: RowTransform, private readonly N: number) {}
+  forwardCodes(zs: FloatArray, zOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
+    this.tr.forward(zs, zOff, rows, re, im, off);
+  }
+  step(gr: Float64Array, gi: Float64Array, rows: number, s: IstaSettings, first: boolean, zs: FloatArray, prevOff: number, outOff: number): void {
+    stepShrink(this.tr.inverse(gr, gi, 0, rows), first ? null : zs, prevOff, s.alpha, s.theta, s.oneSided, zs, outOff, rows * this.N);
+  }
+  loadGrad(gzT: FloatArray, off: number, n: number): void {
+    this.gz = grow(this.gz, n);
+    for (let q = 0; q < n; q++) this.gz[q] = gzT[off + q];
+  }
+  mask(zs: FloatArray, zOff: number, n: number): number {
+    return maskGrad(this.gz, 0, zs, zOff, n);
+  }
+  forwardGrad(rows: number, re: Float64Array, im: Float64Array): void {
+    this.tr.forward(this.gz, 0, rows, re, im, 0);
+  }
+  update(hr: Float64Array, hi: Float64Array, rows: number, alpha: number): void {
+    const h = this.tr.inverse(hr, hi, 0, rows), gz = this.gz;
+    for (let q = 0; q < rows * this.N; q++) gz[q] -= alpha * h[q];
+  }
+}
+
+/** float32 signals in this thread's WASM buffers: z stays there between `step` and the next `forwardCodes`. */
+class WasmChunkSignals implements ChunkSignals {
+  constructor(private readonly tr: WasmRowTransform, private readonly w: WasmSignals, private readonly N: number) {}
+  forwardCodes(_zs: FloatArray, _zOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
+    this.tr.forwardAt(this.w.z, rows, re, im, off);
+  }
+  step(gr: Float64Array, gi: Float64Array, rows: number, s: IstaSettings, first: boolean, zs: FloatArray, _prevOff: number, outOff: number): void {
+    const n = rows * this.N, w = this.w;
+    w.ensure(n);
+    this.tr.inverseTo(gr, gi, 0, rows, w.y);
+    w.shrinkStep(n, s.alpha, s.theta, s.oneSided, first);
+    zs.set(w.view(w.z, n), outOff);
+  }
+  loadGrad(gzT: FloatArray, off: number, n: number): void {
+    this.w.ensure(n);
+    this.w.view(this.w.g, n).set(gzT.subarray(off, off + n));
+  }
+  mask(zs: FloatArray, zOff: number, n: number): number {
+    this.w.view(this.w.z, n).set(zs.subarray(zOff, zOff + n));
+    return this.w.maskGrad(n);
+  }
+  forwardGrad(rows: number, re: Float64Array, im: Float64Array): void {
+    this.tr.forwardAt(this.w.g, rows, re, im, 0);
+  }
+  update(hr: Float64Array, hi: Float64Array, rows: number, alpha: number): void {
+    this.tr.inverseTo(hr, hi, 0, rows, this.w.y);
+    this.w.axpy(rows * this.N, -alpha);
+  }
+}
+
+/**
  * Spectral ISTA tape for a Fourier-multiplier dictionary w [cout, C, M] (SAE-FNO; SAE-CNN with w = DFT of the
  * kernels and all ⌊N/2⌋+1 modes): x [B, cout, N] → z^T [B, C, N]. Per chunk of samples and step: one row
  * transform of z's channels to M modes (pruned FFT, or the DFT-matrix GEMM, kernels/dft.ts), the mode mixing,
@@ -323,12 +399,12 @@ export class SpectralIsta implements ChunkedTape {
   private readonly mem: TapeMemory | null;
   private s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
   private readonly tr: RowTransform;
+  private readonly signals: ChunkSignals;
   private readonly fr: Float64Array;
   private readonly fi: Float64Array;
   /** largest chunk (samples) */
   private readonly nb: number;
-  // per-thread scratch for one chunk: code gradients [nb·C, N] and spectra [nb·max(C, cout), M]
-  private sig = new Float64Array(0);
+  // per-thread scratch for one chunk: spectra [nb·max(C, cout), M]
   private ar = new Float64Array(0);
   private ai = new Float64Array(0);
   private br = new Float64Array(0);
@@ -365,6 +441,8 @@ export class SpectralIsta implements ChunkedTape {
     this.P = f64(g ? this.chunks * 2 * M * C * C : 0);
     this.gTheta = f64(this.chunks);
     this.tr = rowTransform(N, M, dtype);
+    const w = dtype === 'float32' && this.tr instanceof WasmRowTransform ? wasmSignals() : null;
+    this.signals = w ? new WasmChunkSignals(this.tr as WasmRowTransform, w, N) : new JsSignals(this.tr, N);
     ({ re: this.fr, im: this.fi } = modeGradFactors(N, M));
   }
 
@@ -462,9 +540,8 @@ export class SpectralIsta implements ChunkedTape {
   }
 
   private scratch(): void {
-    const { C, cout, N, M } = this.spec;
+    const { C, cout, M } = this.spec;
     const rows = this.nb * Math.max(C, cout);
-    this.sig = grow(this.sig, this.nb * C * N);
     for (const f of ['ar', 'ai', 'br', 'bi'] as const) this[f] = grow(this[f], rows * M);
     for (const f of ['qr', 'qi', 'gxr', 'gxi'] as const) this[f] = grow(this[f], rows * M);
   }
@@ -490,15 +567,15 @@ export class SpectralIsta implements ChunkedTape {
   /** All T steps for samples [b0, b1): each step transforms the chunk's rows at once (one GEMM or a batch of FFTs). */
   private forwardChunk(b0: number, b1: number, s: IstaSettings): void {
     const { B, C, cout, N, M } = this.spec;
-    const { T, alpha, theta, oneSided } = s;
-    const { zs, tr, Zr, Zi, Rr, Ri, Br, Bi, wRe, wIm, ar, ai, br, bi, gram } = this;
-    const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, n = nb * CN;
+    const { T } = s;
+    const { zs, tr, signals, Zr, Zi, Rr, Ri, Br, Bi, wRe, wIm, ar, ai, br, bi, gram } = this;
+    const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M;
     tr.forward(this.x, b0 * cout * N, nb * cout, Rr, Ri, b0 * OM);
     if (gram) for (let j = 0; j < nb; j++) mixModes(Rr, Ri, (b0 + j) * OM, cout, C, wRe, wIm, M, true, Br, Bi, (b0 + j) * CM);
     for (let t = 1; t <= T; t++) {
       const prev = ((t - 2) * B + b0) * CN;
       const zsOff = ((t - 1) * B + b0) * CM;
-      if (t > 1) tr.forward(zs, prev, nb * C, Zr, Zi, zsOff);
+      if (t > 1) signals.forwardCodes(zs, prev, nb * C, Zr, Zi, zsOff);
       for (let j = 0; j < nb; j++) {
         const g0 = j * CM, x0 = (b0 + j) * OM;
         if (gram) {
@@ -522,14 +599,14 @@ export class SpectralIsta implements ChunkedTape {
         mixModes(Rr, Ri, r0, cout, C, wRe, wIm, M, true, ar, ai, g0);
       }
       // z^t = S(z^{t−1} + α·Dᵀ(x − D z^{t−1})) in one pass over the inverse transform
-      stepShrink(tr.inverse(ar, ai, 0, nb * C), t > 1 ? zs : null, prev, alpha, theta, oneSided, zs, ((t - 1) * B + b0) * CN, n);
+      signals.step(ar, ai, nb * C, s, t === 1, zs, prev, ((t - 1) * B + b0) * CN);
     }
   }
 
   private backwardChunk(c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
     const { B, C, cout, N, M } = this.spec;
     const { T, alpha } = s;
-    const { zs, tr, Zr, Zi, Rr, Ri, wRe, wIm, sig: gz, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi, gram } = this;
+    const { zs, tr, signals, Zr, Zi, Rr, Ri, wRe, wIm, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi, gram } = this;
     const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, len = cout * C * M, n = nb * CN;
     const accRe = this.acc.subarray(c * 2 * len, c * 2 * len + len);
     const accIm = this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len);
@@ -539,13 +616,13 @@ export class SpectralIsta implements ChunkedTape {
     const Pr = this.P.subarray(c * 2 * pl, c * 2 * pl + pl), Pi = this.P.subarray(c * 2 * pl + pl, (c + 1) * 2 * pl);
     Pr.fill(0);
     Pi.fill(0);
-    for (let q = 0; q < n; q++) gz[q] = this.gzT[b0 * CN + q];
+    signals.loadGrad(this.gzT, b0 * CN, n);
     // Σ_t Q (direct form, [nb, cout, M]) or Σ_t GU (Gram form, [nb, C, M])
     gxr.fill(0, 0, nb * (gram ? CM : OM)); gxi.fill(0, 0, nb * (gram ? CM : OM));
     let gTheta = 0;
     for (let t = T; t >= 1; t--) {
-      gTheta -= maskGrad(gz, 0, zs, ((t - 1) * B + b0) * CN, n);
-      tr.forward(gz, 0, nb * C, ur, ui, 0);
+      gTheta -= signals.mask(zs, ((t - 1) * B + b0) * CN, n);
+      signals.forwardGrad(nb * C, ur, ui);
       for (let j = 0; j < nb; j++) {
         const u0 = j * CM, zsOff = ((t - 1) * B + b0 + j) * CM;
         if (gram) {
@@ -592,8 +669,7 @@ export class SpectralIsta implements ChunkedTape {
       }
       if (t === 1) break;
       // gz^{t−1} = gu − α·DᵀD gu (one inverse transform of the chunk)
-      const h = tr.inverse(hr, hi, 0, nb * C);
-      for (let q = 0; q < n; q++) gz[q] -= alpha * h[q];
+      signals.update(hr, hi, nb * C, alpha);
     }
     if (gram) {
       // S = Σ_t GU: acc += S ⊗ conj(X); Σ_t Q = W·S
