@@ -644,28 +644,33 @@ export class SpectralIsta implements ChunkedTape {
           this.gramApply(ur, ui, u0, hr, hi, u0);
           continue;
         }
-        // Q = W·GU; acc += GU ⊗ conj(R) − Z^{t−1} ⊗ conj(Q); Σ_t Q; H = Wᴴ Q
+        // Q = W·GU; then in one pass over (i, c, k): acc += GU ⊗ conj(R) − Z^{t−1} ⊗ conj(Q) and H = Wᴴ Q; Σ_t Q
         const q0 = j * OM;
         mixModes(ur, ui, u0, C, cout, wRe, wIm, M, false, qr, qi, q0);
         const rOff = ((t - 1) * B + b0 + j) * OM;
         for (let i = 0; i < cout; i++) {
           for (let cc = 0; cc < C; cc++) {
             const a0 = (i * C + cc) * M, uu = u0 + cc * M, r0 = rOff + i * M, v0 = q0 + i * M, z0 = zsOff + cc * M;
+            if (t === 1) {
+              for (let k = 0; k < M; k++) {
+                const xr = ur[uu + k], xi = ui[uu + k], rr = Rr[r0 + k], ri = Ri[r0 + k];
+                accRe[a0 + k] += xr * rr + xi * ri;
+                accIm[a0 + k] += xi * rr - xr * ri;
+              }
+              continue;
+            }
             for (let k = 0; k < M; k++) {
               const xr = ur[uu + k], xi = ui[uu + k], rr = Rr[r0 + k], ri = Ri[r0 + k];
-              let re = xr * rr + xi * ri, im = xi * rr - xr * ri;
-              if (t > 1) {
-                const zr = Zr[z0 + k], zi = Zi[z0 + k], vr = qr[v0 + k], vi = qi[v0 + k];
-                re -= zr * vr + zi * vi;
-                im -= zi * vr - zr * vi;
-              }
-              accRe[a0 + k] += re;
-              accIm[a0 + k] += im;
+              const zr = Zr[z0 + k], zi = Zi[z0 + k], vr = qr[v0 + k], vi = qi[v0 + k];
+              accRe[a0 + k] += xr * rr + xi * ri - (zr * vr + zi * vi);
+              accIm[a0 + k] += xi * rr - xr * ri - (zi * vr - zr * vi);
+              const wr = wRe[a0 + k], wi = wIm[a0 + k];
+              const hre = wr * vr + wi * vi, him = wr * vi - wi * vr;
+              if (i === 0) { hr[uu + k] = hre; hi[uu + k] = him; } else { hr[uu + k] += hre; hi[uu + k] += him; }
             }
           }
         }
         for (let q = 0; q < OM; q++) { gxr[q0 + q] += qr[q0 + q]; gxi[q0 + q] += qi[q0 + q]; }
-        if (t > 1) mixModes(qr, qi, q0, cout, C, wRe, wIm, M, true, hr, hi, u0);
       }
       if (t === 1) break;
       // gz^{t−1} = gu − α·DᵀD gu (one inverse transform of the chunk)
