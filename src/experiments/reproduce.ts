@@ -159,13 +159,24 @@ async function runFigure(name: FigureName, opts: ReproduceOptions, settings: Set
 export async function writeIndex(out: string, intro: string): Promise<string> {
   const figures: FigureEntry[] = [];
   const claims: Claim[] = [];
+  const skipped: string[] = [];
   for (const name of FIGURES) {
     const dir = join(out, name);
     if (!FIGURE_FILES.every((f) => existsSync(join(dir, f)))) continue;
     const recipe = RECIPES[name] as Recipe<unknown>;
-    const data = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8')) as FigureData;
-    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as FigureConfig;
-    for (const v of recipe.judge(data)) claims.push({ claim: v.claim, number: v.number, held: v.held, figure: name });
+    let data: FigureData;
+    let config: FigureConfig;
+    let verdicts: Verdict[];
+    try {
+      data = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8')) as FigureData;
+      config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as FigureConfig;
+      verdicts = recipe.judge(data);
+    } catch (e) {
+      // a folder left by another saeno version: say so rather than fail the whole page
+      skipped.push(`${name} (${e instanceof Error ? e.message : String(e)})`);
+      continue;
+    }
+    for (const v of verdicts) claims.push({ claim: v.claim, number: v.number, held: v.held, figure: name });
     figures.push({
       name,
       title: `${recipe.title} — ${config.mode}, ${config.seeds.length} seeds, ${config.run.seconds.toFixed(0)} s`,
@@ -173,7 +184,8 @@ export async function writeIndex(out: string, intro: string): Promise<string> {
       links: ['figure.png', 'data.json', 'data.csv', 'config.json', 'summary.md'].map((f) => ({ label: f, href: `${name}/${f}` })),
     });
   }
-  const html = buildIndexHtml({ title: 'saeno — reproducing "Sparse Autoencoder Neural Operators"', introMd: intro, figures, claims });
+  const note = skipped.length > 0 ? `\n\nFolders not shown (unreadable or from another version): ${skipped.join('; ')}.` : '';
+  const html = buildIndexHtml({ title: 'saeno — reproducing "Sparse Autoencoder Neural Operators"', introMd: intro + note, figures, claims });
   const path = join(out, 'index.html');
   await writeFileAtomic(path, html);
   return path;

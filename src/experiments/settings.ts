@@ -189,8 +189,8 @@ const FULL: Settings = {
       { kind: 'learned', width: 4 },
     ],
     init: { kind: 'random' },
-    train: adam(400, 1e-2),
-    evalEvery: 20,
+    train: adam(800, 1e-2),
+    evalEvery: 40,
   },
   fig2b: {
     seeds: 5,
@@ -203,9 +203,9 @@ const FULL: Settings = {
     fno: fno(20, 20),
     cnn: cnn(128, 20),
     init: { kind: 'random' },
-    trainFno: adam(400, 1e-2),
-    trainCnn: adam(400, 1e-2),
-    evalEvery: 20,
+    trainFno: adam(800, 1e-2),
+    trainCnn: adam(800, 1e-2),
+    evalEvery: 40,
   },
   fig2c: {
     seeds: 5,
@@ -227,8 +227,8 @@ const FULL: Settings = {
     fno: fno(16, 20),
     cnn: cnn(128, 20),
     init: { kind: 'random' },
-    trainFno: adam(400, 1e-2),
-    trainCnn: adam(400, 1e-2),
+    trainFno: adam(800, 1e-2),
+    trainCnn: adam(800, 1e-2),
     evalEvery: 50,
     testCount: 200,
     calibrationCount: 200,
@@ -244,7 +244,7 @@ const FULL: Settings = {
     ],
     init: { kind: 'perturbed-truth', eps: 0.5 },
     // plain SGD: Prop 3.1's effective update η·P·Pᵀ·(x − Dz)zᵀ, whose multipliers the figure shows, is an SGD statement
-    train: { steps: 400, batch: 32, lr: 1, optimizer: 'sgd', momentum: 0 },
+    train: { steps: 600, batch: 32, lr: 1, optimizer: 'sgd', momentum: 0 },
     evalEvery: 20,
   },
   fig5: {

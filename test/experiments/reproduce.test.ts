@@ -3,7 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { aggregate, csvOf, CSV_COLUMNS, maxAbsDifference, recordCurves, type FigureData, type Series } from '../../src/experiments/recipes/common.js';
-import { preconditionerSpectrum } from '../../src/experiments/recipes/lifting.js';
+import { liftExactly, preconditionerSpectrum, solveSpd } from '../../src/experiments/recipes/lifting.js';
+import { flat, relResidual } from '../../src/experiments/verify.js';
+import { Rng } from '../../src/core/rng.js';
+import { createModel } from '../../src/models/registry.js';
 import { FIGURE_FILES, FIGURES, RECIPES, summaryResults } from '../../src/experiments/reproduce.js';
 import { settingsFor } from '../../src/experiments/settings.js';
 import { DEFAULT_PNG_SCALE, pngSize, svgSize } from '../../src/report/render.js';
@@ -168,4 +171,22 @@ test('preconditionerSpectrum: eigenvalues of P·Pᵀ are the squared singular va
   // c = 1 (one functional channel): P·Pᵀ = ‖P‖²
   const one = preconditionerSpectrum(Float64Array.from([3, 4]), 1, 2);
   assert.deepEqual([one.min, one.mean, one.max].map((v) => Math.round(v * 1e9) / 1e9), [25, 25, 25]);
+});
+
+test('liftExactly: with a Gaussian lifting, P·D_L equals the unlifted D (dense and conv)', () => {
+  // float64 models: G = LᵀL has condition ≈ ((1+√(c/h))/(1−√(c/h)))² ≤ 40 here, so the solve loses < 2 digits of 1e-16
+  for (const [base, h, N] of [
+    [{ model: 'sae', inputSize: 12, concepts: 20 }, 30, 1],
+    [{ model: 'sae-cnn', channels: 2, concepts: 3, kernelSize: 5 }, 6, 16],
+  ] as const) {
+    const plain = createModel({ ...base, dtype: 'float64' }, new Rng(1));
+    const lifted = createModel({ ...base, dtype: 'float64', model: `l-${base.model}`, liftWidth: h, lifting: 'gaussian' }, new Rng(2));
+    liftExactly(plain, lifted);
+    assert.ok(relResidual(flat(lifted.effectiveAtoms(N)), flat(plain.effectiveAtoms(N))) < 1e-12, base.model);
+  }
+  // solveSpd on a known system: [[4, 2], [2, 3]]·y = [2, 1] → y = [0.5, 0]
+  const b = Float64Array.from([2, 1]);
+  solveSpd([4, 2, 2, 3], 2, b, 1);
+  assert.ok(Math.abs(b[0] - 0.5) < 1e-15 && Math.abs(b[1]) < 1e-15, String(b));
+  assert.throws(() => solveSpd([1, 2, 2, 1], 2, new Float64Array(2), 1), /not positive definite/);
 });

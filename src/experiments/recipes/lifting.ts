@@ -5,7 +5,7 @@
  * SGD update of the effective dictionary is η·P·Pᵀ·(x − Dz)zᵀ, so the eigenvalues of P·Pᵀ are the
  * per-direction multipliers of the step. The lifting is one that can accelerate (learned, starting
  * orthonormal, or fixed Gaussian; orthonormal fixed liftings provably cannot under SGD, see fig5).
- * Both models start from the same effective dictionary (D_L = L·D) and see the same batches.
+ * All models start from the same effective dictionary (D_L = L·(LᵀL)⁻¹·D, so P·D_L = D) and see the same batches.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { Rng } from '../../core/rng.js';
@@ -82,6 +82,57 @@ export function preconditionerSpectrum(P: ArrayLike<number>, c: number, h: numbe
   return { min, mean: trace / c, max };
 }
 
+/**
+ * Solves G·Y = B in place (B ← Y) for a symmetric positive-definite G (c×c, row-major) and B of
+ * shape [c, cols], by Cholesky: hand-written because it runs once per seed on a c ≤ m matrix and
+ * saeno has no linear-algebra dependency.
+ */
+export function solveSpd(G: ArrayLike<number>, c: number, B: Float64Array | Float32Array, cols: number): void {
+  const R = new Float64Array(c * c); // lower-triangular factor, G = R·Rᵀ
+  for (let i = 0; i < c; i++) {
+    for (let j = 0; j <= i; j++) {
+      let v = G[i * c + j];
+      for (let k = 0; k < j; k++) v -= R[i * c + k] * R[j * c + k];
+      if (i === j) {
+        if (!(v > 0)) throw new RangeError(`solveSpd: matrix is not positive definite (pivot ${i} = ${v})`);
+        R[i * c + i] = Math.sqrt(v);
+      } else R[i * c + j] = v / R[j * c + j];
+    }
+  }
+  for (let a = 0; a < cols; a++) {
+    for (let i = 0; i < c; i++) {
+      let v = B[i * cols + a];
+      for (let k = 0; k < i; k++) v -= R[i * c + k] * B[k * cols + a];
+      B[i * cols + a] = v / R[i * c + i];
+    }
+    for (let i = c - 1; i >= 0; i--) {
+      let v = B[i * cols + a];
+      for (let k = i + 1; k < c; k++) v -= R[k * c + i] * B[k * cols + a];
+      B[i * cols + a] = v / R[i * c + i];
+    }
+  }
+}
+
+/**
+ * Sets D_L = L·(LᵀL)⁻¹·D, the lifted operator whose effective dictionary P·D_L (P = Lᵀ) is exactly
+ * the unlifted model's D, for any lifting with full column rank (for an orthonormal L this is L·D).
+ * The unlifted weights are swapped for (LᵀL)⁻¹·D while verify's `liftInto` maps them, then restored.
+ */
+export function liftExactly(plain: SparseAutoencoder, lifted: SparseAutoencoder): void {
+  const { L } = lifted.lifting!;
+  const [h, c] = L.shape;
+  const G = new Float64Array(c * c);
+  for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) for (let k = 0; k < h; k++) G[i * c + j] += L.data[k * c + i] * L.data[k * c + j];
+  const blocks = plain.dictionary.blocks();
+  const saved = blocks.map((b) => b.data.slice());
+  try {
+    for (const b of blocks) solveSpd(G, c, b.data, b.atoms * b.taps);
+    liftInto(plain, lifted);
+  } finally {
+    blocks.forEach((b, i) => b.data.set(saved[i]));
+  }
+}
+
 function specOf(s: LiftingSettings, seed: number): GeneratorSpec {
   return s.data.kind === 'functional'
     ? { kind: 'functional', config: s.data.config as Record<string, unknown>, seed, resolution: s.data.N }
@@ -92,30 +143,32 @@ function coherenceOf(atoms: Float64Array[], functional: boolean): { max: number;
   return mutualCoherence(atoms, { channels: 1, shiftInvariant: functional });
 }
 
+/** A trained model's curves and the orthogonality of its final effective dictionary (null after a divergence). */
+interface Trained {
+  curve: CurveRun;
+  coherence: { max: number; meanOffDiagonal: number } | null;
+}
+
 /** One seed: the unlifted model and each lifted one, trained on the same batches from the same effective dictionary. */
-function runSeed(s: LiftingSettings, seed: number, tick: (n: number) => void): { plain: CurveRun; lifted: CurveRun[]; truth: { max: number; meanOffDiagonal: number } } {
+function runSeed(s: LiftingSettings, seed: number, tick: (n: number) => void): { plain: Trained; lifted: Trained[]; truth: { max: number; meanOffDiagonal: number } } {
   const functional = s.data.kind === 'functional';
   const rngs = seedRngs(seed);
   const sourcePlain = onlineSource(specOf(s, seed), rngs, 'float32');
   const plain = modelFor(s.model, sourcePlain, s.init, rngs.init);
   const N = sourcePlain.truth.resolution;
-  const train = (model: SparseAutoencoder, source: typeof sourcePlain, extra: Record<string, () => number>): CurveRun => {
+  const train = (model: SparseAutoencoder, source: typeof sourcePlain, extra: Record<string, () => number>): Trained => {
     const trainer = new Trainer(model, source, { ...s.train, evalCount: 1 });
-    const run = recordCurves(s.train.steps, s.evalEvery, () => trainer.trainStep().loss, { dictErrorMean: () => dictError(model, source), ...extra }, tick);
-    const c = coherenceOf(model.effectiveAtoms(N), functional);
-    run.values.coherenceMax = [c.max];
-    run.values.coherenceMean = [c.meanOffDiagonal];
-    return run;
+    const curve = recordCurves(s.train.steps, s.evalEvery, () => trainer.trainStep().loss, { dictErrorMean: () => dictError(model, source), ...extra }, tick);
+    return { curve, coherence: curve.diverged ? null : coherenceOf(model.effectiveAtoms(N), functional) };
   };
-  // the lifted models are built (D_L = L·D) before the unlifted one trains
+  // the lifted models are built (P·D_L = D) before the unlifted one trains
   const lifted = s.liftings.map((l, i) => {
     const config = { ...plain.config, model: `l-${s.model.model}`, liftWidth: l.width, lifting: l.kind } as ModelConfigInput;
     const model = createModel(config, new Rng(seed * 1009 + 4 + i));
-    liftInto(plain, model);
-    model.normalizeAtoms();
+    liftExactly(plain, model);
     return model;
   });
-  const curves = lifted.map((model) => {
+  const trained = lifted.map((model) => {
     const P = model.lifting!.P;
     const [c, h] = P.shape;
     let spectrum = { min: 0, mean: 0, max: 0 };
@@ -126,7 +179,7 @@ function runSeed(s: LiftingSettings, seed: number, tick: (n: number) => void): {
     // every model gets its own copy of the seed's batch stream
     return train(model, onlineSource(specOf(s, seed), seedRngs(seed), 'float32'), { eigMin: eig('min'), eigMean: eig('mean'), eigMax: eig('max') });
   });
-  return { plain: train(plain, sourcePlain, {}), lifted: curves, truth: coherenceOf(sourcePlain.truth.atoms, functional) };
+  return { plain: train(plain, sourcePlain, {}), lifted: trained, truth: coherenceOf(sourcePlain.truth.atoms, functional) };
 }
 
 function run(name: 'fig2a' | 'fig4') {
@@ -135,18 +188,26 @@ function run(name: 'fig2a' | 'fig4') {
     const runs = seeds.map((seed) => runSeed(s, seed, tick));
     const plain = runs.map((r) => r.plain);
     const lifted = labels.lifted.map((_, i) => runs.map((r) => r.lifted[i]));
-    const final = (series: string, metric: string, values: number[][]): Series => ({ series, condition: '', metric, xName: 'step', x: [s.train.steps], values });
-    const series: Series[] = [seriesOf(labels.plain, '', 'dictErrorMean', plain)];
-    labels.lifted.forEach((label, i) => {
-      series.push(seriesOf(label, '', 'dictErrorMean', lifted[i]));
-      for (const m of ['eigMin', 'eigMean', 'eigMax']) series.push(seriesOf(label, 'P·Pᵀ', m, lifted[i]));
+    const curves = (t: Trained[]) => t.map((r) => r.curve);
+    const final = (series: string, metric: 'max' | 'meanOffDiagonal', values: ({ max: number; meanOffDiagonal: number } | null)[]): Series => ({
+      series,
+      condition: '',
+      metric: metric === 'max' ? 'coherenceMax' : 'coherenceMean',
+      xName: 'step',
+      x: [s.train.steps],
+      values: values.map((v) => [v === null ? null : v[metric]]),
     });
-    for (const metric of ['coherenceMax', 'coherenceMean'] as const) {
-      series.push(final(labels.plain, metric, plain.map((r) => r.values[metric] as number[])));
-      labels.lifted.forEach((label, i) => series.push(final(label, metric, lifted[i].map((r) => r.values[metric] as number[]))));
-      series.push(final('truth', metric, runs.map((r) => [metric === 'coherenceMax' ? r.truth.max : r.truth.meanOffDiagonal])));
+    const series: Series[] = [seriesOf(labels.plain, '', 'dictErrorMean', curves(plain))];
+    labels.lifted.forEach((label, i) => {
+      series.push(seriesOf(label, '', 'dictErrorMean', curves(lifted[i])));
+      for (const m of ['eigMin', 'eigMean', 'eigMax']) series.push(seriesOf(label, 'P·Pᵀ', m, curves(lifted[i])));
+    });
+    for (const metric of ['max', 'meanOffDiagonal'] as const) {
+      series.push(final(labels.plain, metric, plain.map((r) => r.coherence)));
+      labels.lifted.forEach((label, i) => series.push(final(label, metric, lifted[i].map((r) => r.coherence))));
+      series.push(final('truth', metric, runs.map((r) => r.truth)));
     }
-    const events = [...divergenceEvents(labels.plain, seeds, plain), ...labels.lifted.flatMap((label, i) => divergenceEvents(label, seeds, lifted[i]))];
+    const events = [...divergenceEvents(labels.plain, seeds, curves(plain)), ...labels.lifted.flatMap((label, i) => divergenceEvents(label, seeds, curves(lifted[i])))];
     return { figure: name, mode, seeds, criteria, series, events, extra: { liftings: s.liftings, labels } };
   };
 }
@@ -196,7 +257,7 @@ function figure(data: FigureData): TopLevelSpec {
     width: 300,
     height: 260,
   });
-  if (data.figure === 'fig2a') return concatFigure([[curves, ortho]], { title: 'Lifting accelerates learning (SAE-CNN)' });
+  if (data.figure === 'fig2a') return concatFigure([[curves, ortho]], { title: 'SAE-CNN vs lifted SAE-CNN: dictionary error and orthogonality' });
   const names: Record<string, string> = { eigMin: 'λ_min', eigMean: 'mean λ', eigMax: 'λ_max' };
   const spectrum = lineWithBand({
     title: 'Preconditioner P·Pᵀ (Prop 3.1: ΔD = η·P·Pᵀ·∇)',
@@ -212,7 +273,7 @@ function figure(data: FigureData): TopLevelSpec {
     width: 420,
     height: 260,
   });
-  return concatFigure([[curves, spectrum], [ortho]], { title: 'Lifting as a preconditioner (SAE vs L-SAE)' });
+  return concatFigure([[curves, spectrum], [ortho]], { title: 'SAE vs lifted SAE: dictionary error and the preconditioner P·Pᵀ' });
 }
 
 /** Steps (per seed) at which the lifted curve first reaches the unlifted model's final error; null when it never does. */
@@ -278,7 +339,7 @@ function describe(s: LiftingSettings): string {
   return (
     `${data}; ${model} ${JSON.stringify(rest)} vs the same model lifted (${s.liftings.map((l) => `${l.kind}, h = ${l.width}`).join('; ')}; ` +
     'learned liftings start orthonormal and train L and P, Gaussian ones are fixed with P = Lᵀ), ' +
-    `all from the same effective dictionary (${s.init.kind === 'random' ? 'random' : `truth perturbed by ε = ${s.init.eps}`}, D_L = L·D) on the same batches; ` +
+    `all from the same effective dictionary (${s.init.kind === 'random' ? 'random' : `truth perturbed by ε = ${s.init.eps}`}; D_L = L·(LᵀL)⁻¹·D so that P·D_L = D) on the same batches; ` +
     `${t.optimizer} lr ${t.lr}, schedule ${JSON.stringify(t.schedule ?? { kind: 'constant' })}, batch ${t.batch}, ${t.steps} steps, curves every ${s.evalEvery} steps.`
   );
 }

@@ -195,6 +195,9 @@ function figure(data: FigureData): TopLevelSpec {
     height: 220,
   });
   const first = examples.filter((e) => e === examples.find((f) => f.model === e.model && f.N === e.N));
+  const title = 'Resolution robustness: train at N0, infer at N0·{1, 2, 4}';
+  // a first seed that diverged leaves no examples to draw
+  if (first.length === 0) return concatFigure([[accuracy, relErr]], { title });
   const signals = signalPanels({
     title: 'Example signal and reconstruction per resolution',
     data: first.flatMap((e) => signalRows({ N: e.N, model: e.model }, e.signal, e.reconstruction)),
@@ -215,7 +218,7 @@ function figure(data: FigureData): TopLevelSpec {
     column: { field: 'model', title: 'model' },
     truth: 'truth',
   });
-  return concatFigure([[accuracy, relErr], [signals], [codes]], { title: 'Resolution robustness: train at N0, infer at N0·{1, 2, 4}' });
+  return concatFigure([[accuracy, relErr], [signals], [codes]], { title });
 }
 
 function judge(data: FigureData): Verdict[] {

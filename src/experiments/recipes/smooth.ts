@@ -90,7 +90,7 @@ function figure(data: FigureData): TopLevelSpec {
     width: 300,
     height: 260,
   });
-  return concatFigure([[curves, bars]], { title: 'Smooth concepts: SAE-FNO (truncated modes) vs SAE-CNN' });
+  return concatFigure([[curves, bars]], { title: 'SAE-FNO (truncated modes) vs SAE-CNN on smooth and non-smooth concepts' });
 }
 
 function judge(data: FigureData): Verdict[] {
