@@ -273,6 +273,9 @@ class Model:
         kind = cfg["model"]
         if kind not in MODELS:
             raise ValueError(f"Model: unknown model {kind!r}; expected one of {MODELS}")
+        bad = [k for k in ("m", "p", "h", "cin", "C", "K", "M", "N", "B", "T") if cfg[k] < 1]
+        if bad:
+            raise ValueError(f"Model: sizes must be >= 1, got {', '.join(f'{k}={cfg[k]}' for k in bad)}")
         self.cfg, self.dtype = cfg, dtype
         self.lifted = kind.startswith("l-")
         c_in = cfg["m"] if kind in ("sae", "l-sae") else cfg["cin"]
@@ -556,8 +559,12 @@ def main(argv=None):
         ap.error("give --case, --all, --model (generic sizes) or --selftest")
     blas = loaded_blas()
     for name in names:
-        cfg = dict(DEFAULTS, **(CASES[name] if name else {}), **overrides)
-        ms, ms_min = bench(cfg, args.steps, args.warmup, args.seed)
+        cfg = {**DEFAULTS, **(CASES[name] if name else {}), **overrides}
+        try:
+            ms, ms_min = bench(cfg, args.steps, args.warmup, args.seed)
+        except (ValueError, RuntimeError) as e:
+            print(f"torch_peer: {e}", file=sys.stderr)
+            return 2
         keys = ("model", "m", "p", "h", "B", "T") if cfg["model"] in ("sae", "l-sae") else \
             ("model", "cin", "h", "C", "K" if "cnn" in cfg["model"] else "M", "N", "B", "T")
         params = {k: cfg[k] for k in keys if k != "h" or cfg["model"].startswith("l-")}
