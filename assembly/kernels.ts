@@ -239,12 +239,23 @@ export function rfftRows(rows: i32, N: i32, M: i32, scale: f32, x: usize, re: us
   const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb + 16;
   for (let g = 0; g < rows; g += 4) {
     const nr = min(4, rows - g);
-    for (let m = 0; m < h; m++) {
-      for (let r = 0; r < 4; r++) {
-        const src = x + ((<usize>(g + r) * N + 2 * m) << 2);
-        store<f32>(ar + (<usize>m << 4) + (<usize>r << 2), r < nr ? load<f32>(src) : 0);
-        store<f32>(ai + (<usize>m << 4) + (<usize>r << 2), r < nr ? load<f32>(src, 4) : 0);
-      }
+    // samples 2m … 2m + 3 of the four rows, transposed: (re, im) of complex elements m and m + 1
+    const row = <usize>N << 2;
+    const x0 = x + <usize>g * row;
+    for (let m = 0; m < h; m += 2) {
+      const o = <usize>(2 * m) << 2;
+      const zero = f32x4.splat(0);
+      const a0 = v128.load(x0 + o);
+      const a1 = nr > 1 ? v128.load(x0 + row + o) : zero;
+      const a2 = nr > 2 ? v128.load(x0 + 2 * row + o) : zero;
+      const a3 = nr > 3 ? v128.load(x0 + 3 * row + o) : zero;
+      const l01 = i32x4.shuffle(a0, a1, 0, 4, 1, 5), h01 = i32x4.shuffle(a0, a1, 2, 6, 3, 7);
+      const l23 = i32x4.shuffle(a2, a3, 0, 4, 1, 5), h23 = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
+      const mm = <usize>m << 4;
+      v128.store(ar + mm, i32x4.shuffle(l01, l23, 0, 1, 4, 5));
+      v128.store(ai + mm, i32x4.shuffle(l01, l23, 2, 3, 6, 7));
+      v128.store(ar + mm + 16, i32x4.shuffle(h01, h23, 0, 1, 4, 5));
+      v128.store(ai + mm + 16, i32x4.shuffle(h01, h23, 2, 3, 6, 7));
     }
     const inB = cfft4(h, ar, ai, br, bi, twr, twi, false);
     const zr = inB ? br : ar, zi = inB ? bi : ai;
@@ -270,22 +281,28 @@ export function rfftRows(rows: i32, N: i32, M: i32, scale: f32, x: usize, re: us
       const tR = f32x4.add(f32x4.mul(c, dI), f32x4.mul(s, dR)), tI = f32x4.sub(f32x4.mul(s, dI), f32x4.mul(c, dR));
       const xkR = f32x4.mul(f32x4.add(sR, tR), hs), xkI = f32x4.mul(f32x4.add(sI, tI), hs);
       const xqR = f32x4.mul(f32x4.sub(sR, tR), hs), xqI = f32x4.mul(f32x4.sub(tI, sI), hs);
-      for (let r = 0; r < nr; r++) {
-        const o = (<usize>(g + r) * M) << 2;
-        store<f32>(re + o + (<usize>k << 2), laneOf(xkR, r));
-        store<f32>(im + o + (<usize>k << 2), laneOf(xkI, r));
-        if (q < M) {
-          store<f32>(re + o + (<usize>q << 2), laneOf(xqR, r));
-          store<f32>(im + o + (<usize>q << 2), laneOf(xqI, r));
-        }
+      const o = (<usize>g * M) << 2, stride = <usize>M << 2;
+      scatter(xkR, re + o + (<usize>k << 2), stride, nr);
+      scatter(xkI, im + o + (<usize>k << 2), stride, nr);
+      if (q < M) {
+        scatter(xqR, re + o + (<usize>q << 2), stride, nr);
+        scatter(xqI, im + o + (<usize>q << 2), stride, nr);
       }
     }
   }
 }
 
-/** Lane r (0…3) of a vector. */
-@inline function laneOf(v: v128, r: i32): f32 {
-  return r == 0 ? f32x4.extract_lane(v, 0) : r == 1 ? f32x4.extract_lane(v, 1) : r == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+/** Stores lanes 0 … nr − 1 of v at p, p + stride, … (one value per row). */
+@inline function scatter(v: v128, p: usize, stride: usize, nr: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (nr > 1) store<f32>(p + stride, f32x4.extract_lane(v, 1));
+  if (nr > 2) store<f32>(p + 2 * stride, f32x4.extract_lane(v, 2));
+  if (nr > 3) store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
+}
+
+/** The vector of row values at p, p + stride, … (lanes ≥ nr are 0). */
+@inline function gather(p: usize, stride: usize, nr: i32): v128 {
+  return f32x4(load<f32>(p), nr > 1 ? load<f32>(p + stride) : 0, nr > 2 ? load<f32>(p + 2 * stride) : 0, nr > 3 ? load<f32>(p + 3 * stride) : 0);
 }
 
 /**
@@ -301,12 +318,15 @@ export function irfftRows(rows: i32, N: i32, M: i32, re: usize, im: usize, out: 
   for (let g = 0; g < rows; g += 4) {
     const nr = min(4, rows - g);
     // gather X_k of the group's rows into (br, bi) as vectors, zero beyond M and beyond the last row
+    const o = (<usize>g * M) << 2, stride = <usize>M << 2;
     for (let k = 0; k <= h; k++) {
-      for (let r = 0; r < 4; r++) {
-        const o = (<usize>(g + r) * M + k) << 2;
-        const ok = r < nr && k < M;
-        store<f32>(br + (<usize>k << 4) + (<usize>r << 2), ok ? load<f32>(re + o) : 0);
-        store<f32>(bi + (<usize>k << 4) + (<usize>r << 2), ok ? load<f32>(im + o) : 0);
+      const kk = <usize>k << 4;
+      if (k < M) {
+        v128.store(br + kk, gather(re + o + (<usize>k << 2), stride, nr));
+        v128.store(bi + kk, gather(im + o + (<usize>k << 2), stride, nr));
+      } else {
+        v128.store(br + kk, f32x4.splat(0));
+        v128.store(bi + kk, f32x4.splat(0));
       }
     }
     const x0 = v128.load(br), xh = v128.load(br + vb);
@@ -325,12 +345,19 @@ export function irfftRows(rows: i32, N: i32, M: i32, re: usize, im: usize, out: 
     }
     const inB = cfft4(h, ar, ai, br, bi, twr, twi, true);
     const yr = inB ? br : ar, yi = inB ? bi : ai;
-    for (let r = 0; r < nr; r++) {
-      const o = out + ((<usize>(g + r) * N) << 2);
-      for (let m = 0; m < h; m++) {
-        store<f32>(o + (<usize>(2 * m) << 2), lane(yr + (<usize>m << 4), r));
-        store<f32>(o + (<usize>(2 * m + 1) << 2), lane(yi + (<usize>m << 4), r));
-      }
+    // complex elements m, m + 1 → samples 2m … 2m + 3 of the four rows (transpose)
+    const row = <usize>N << 2;
+    const o0 = out + <usize>g * row;
+    for (let m = 0; m < h; m += 2) {
+      const mm = <usize>m << 4;
+      const a0 = v128.load(yr + mm), a1 = v128.load(yi + mm), a2 = v128.load(yr + mm + 16), a3 = v128.load(yi + mm + 16);
+      const l01 = i32x4.shuffle(a0, a1, 0, 4, 1, 5), h01 = i32x4.shuffle(a0, a1, 2, 6, 3, 7);
+      const l23 = i32x4.shuffle(a2, a3, 0, 4, 1, 5), h23 = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
+      const p = o0 + (<usize>(2 * m) << 2);
+      v128.store(p, i32x4.shuffle(l01, l23, 0, 1, 4, 5));
+      if (nr > 1) v128.store(p + row, i32x4.shuffle(l01, l23, 2, 3, 6, 7));
+      if (nr > 2) v128.store(p + 2 * row, i32x4.shuffle(h01, h23, 0, 1, 4, 5));
+      if (nr > 3) v128.store(p + 3 * row, i32x4.shuffle(h01, h23, 2, 3, 6, 7));
     }
   }
 }

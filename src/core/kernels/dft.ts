@@ -49,13 +49,14 @@ function trig(r: number, N: number): [number, number] {
 const cache = new Map<string, RowTransform>();
 
 /**
- * Whether float32 rows of length N with M modes go through the DFT-matrix GEMM. Measured per row (bench
- * machine): GEMM ≈ 0.15 ns·N·M, WASM FFT (power-of-two N) ≈ 0.35 ns·N·log₂N, JS FFT ≈ 1.5 ns·N·log₂N; so the
- * GEMM wins for M ≤ 2·log₂N against the WASM FFT and for M ≤ 6·log₂N against the JS FFT (other N).
+ * Whether float32 rows of length N with M modes go through the DFT-matrix GEMM. Measured per row, forward +
+ * inverse (bench machine): GEMM ≈ 0.05–0.1 µs per mode at N = 256–1024, WASM FFT (power-of-two N) ≈ 0.45 µs at
+ * N = 256 and 1.7 µs at N = 1024 whatever M, JS FFT ≈ 3.5 and 11 µs; so the GEMM wins for M ≤ log₂N against
+ * the WASM FFT and for M ≤ 6·log₂N against the JS FFT (other N).
  */
 export function prefersGemm(N: number, M: number, dtype: DType): boolean {
   const pow2 = N >= 4 && (N & (N - 1)) === 0;
-  return dtype === 'float32' && M <= (pow2 ? 2 : 6) * Math.log2(N);
+  return dtype === 'float32' && M <= (pow2 ? 1 : 6) * Math.log2(N);
 }
 
 /**
