@@ -1,9 +1,9 @@
 /**
  * Row transforms of the spectral ISTA: the forward-normalised first M Fourier modes of real rows, and the
  * unnormalised Hermitian inverse from M modes (imaginary parts of k = 0 and Nyquist never act), as in
- * kernels/spectral.ts. Two implementations: the pruned real FFT (any dtype, exact in float64), and for
- * float32 with few modes the DFT matrix on the WASM SIMD GEMM (wasm/kernels.ts `WasmDft`: symmetric fold, two
- * [N/2, M] products, 2NM FLOPs per row, run ~15× faster than the JS FFT runs its ~2.5 N log₂N).
+ * kernels/spectral.ts. Three implementations: the JS real FFT (any N and dtype, exact in float64); for float32
+ * the WASM SIMD real FFT (power-of-two N, four rows per pass, wasm/kernels.ts `WasmFft`) or, with few modes,
+ * the DFT matrix on the WASM SIMD GEMM (`WasmDft`: symmetric fold, two [N/2, M] products, 2NM FLOPs per row).
  */
 import type { DType, FloatArray } from '../tensor.js';
 import { WasmDft, WasmFft } from '../wasm/kernels.js';

@@ -6,8 +6,9 @@
  * Step t = 1…T: u^t = z^{t−1} + α·Dᵀ(x − D z^{t−1}) (z⁰ = 0), z^t = S_θ(u^t). Backward, with gu = gz^t ⊙ [z^t ≠ 0]:
  *   gz^{t−1} = gu − α·DᵀD gu,   gx += α·D gu,   gθ −= Σ gu·sign(z^t),
  *   gD += α·(∂_D⟨D gu, r^t⟩ − ∂_D⟨D z^{t−1}, D gu⟩)  with r^t = x − D z^{t−1}.
- * Dense D uses GEMMs over the batch; spectral (FNO) and circular-conv (CNN, all modes) D stay in the Fourier
- * domain between the FFT of z and the inverse FFT of Dᵀ(x − Dz), so no D z is ever formed in signal space.
+ * Dense D uses GEMMs over the batch (WASM SIMD in float32); spectral (FNO) and circular-conv (CNN, all modes) D
+ * stay in the Fourier domain between the transform of z and the inverse transform of Dᵀ(x − Dz), so no D z is
+ * ever formed in signal space; in float32 the code signals stay in WASM memory with SIMD elementwise steps.
  *
  * A tape owns all its inputs, iterates and outputs (copied in and out by the op), so its chunks of samples can
  * run on worker threads over shared memory (core/parallel.ts); partial sums are per chunk, reduced in order.
