@@ -11,9 +11,9 @@ import { createModel, type Init } from '../../models/registry.js';
 import type { ModelConfigInput } from '../../models/config.js';
 import { matchDictionary } from '../../train/evaluate.js';
 import { OnlineSource, type GeneratorSpec } from '../../train/source.js';
-import { DivergenceError } from '../../train/trainer.js';
+import { DivergenceError, Trainer } from '../../train/trainer.js';
 import type { Row } from '../../report/plots.js';
-import type { Criteria, InitSettings, Mode } from '../settings.js';
+import type { Criteria, InitSettings, Mode, TrainSettings } from '../settings.js';
 
 export const FIGURES = ['fig2a', 'fig2b', 'fig2c', 'fig3', 'fig4', 'fig5'] as const;
 export type FigureName = (typeof FIGURES)[number];
@@ -115,6 +115,27 @@ export function modelFor(config: Omit<ModelConfigInput, 'concepts'>, source: Onl
 /** Mean dictionary error of a model against a source's truth (shift-invariant for functional data). */
 export function dictError(model: SparseAutoencoder, source: OnlineSource): number {
   return matchDictionary(model, source.truth, source.truth.resolution).mean;
+}
+
+/**
+ * One seed's float32 run on online data: the model from `init`, trained for `train.steps`,
+ * with the loss and the mean dictionary error recorded every `evalEvery` steps.
+ */
+export function trainWithCurve(
+  spec: GeneratorSpec,
+  seed: number,
+  config: Omit<ModelConfigInput, 'concepts'>,
+  init: InitSettings,
+  train: TrainSettings,
+  evalEvery: number,
+  tick: Tick,
+): { sae: SparseAutoencoder; source: OnlineSource; curve: CurveRun } {
+  const rngs = seedRngs(seed);
+  const source = onlineSource(spec, rngs, 'float32');
+  const sae = modelFor(config, source, init, rngs.init);
+  const trainer = new Trainer(sae, source, { ...train, evalCount: 1 });
+  const curve = recordCurves(train.steps, evalEvery, () => trainer.trainStep().loss, { dictErrorMean: () => dictError(sae, source) }, tick);
+  return { sae, source, curve };
 }
 
 /** Curves recorded by {@link recordCurves}: x (steps) and one array per probe, plus the divergence if any. */

@@ -14,18 +14,13 @@ import type { SparseAutoencoder } from '../../models/sae.js';
 import { barWithError, codeSupportPanels, concatFigure, signalPanels, signalRows, type Row } from '../../report/plots.js';
 import { evaluate, fitCalibration, inferAll } from '../../train/evaluate.js';
 import { generatorModel, generatorTruth, type GeneratorSpec } from '../../train/source.js';
-import { Trainer } from '../../train/trainer.js';
 import type { ModelSettings, ResolutionSettings, TrainSettings } from '../settings.js';
 import {
-  dictError,
   divergenceEvents,
   findSeries,
   fmt,
   mean,
-  modelFor,
-  onlineSource,
-  recordCurves,
-  seedRngs,
+  trainWithCurve,
   seriesOf,
   valuesAt,
   type CurveRun,
@@ -102,11 +97,7 @@ function runModel(
   tick: Tick,
 ): ModelResult {
   const spec: GeneratorSpec = { kind: 'functional', config: s.data as Record<string, unknown>, seed, resolution: s.N0 };
-  const rngs = seedRngs(seed);
-  const source = onlineSource(spec, rngs, 'float32');
-  const sae = modelFor(model, source, s.init, rngs.init);
-  const trainer = new Trainer(sae, source, { ...train, evalCount: 1 });
-  const curve = recordCurves(train.steps, s.evalEvery, () => trainer.trainStep().loss, { dictErrorMean: () => dictError(sae, source) }, tick);
+  const { sae, curve } = trainWithCurve(spec, seed, model, s.init, train, s.evalEvery, tick);
   const result: ModelResult = { curve, fixed: [], refit: [], relError: [], examples: [] };
   if (curve.diverged) return { ...result, fixed: s.factors.map(() => NaN), refit: s.factors.map(() => NaN), relError: s.factors.map(() => NaN) };
   const calibration = fitCalibration(sae, { x: Tensor.from(sets.calX, [s.calibrationCount, 1, s.N0]), occurrences: sets.cal });

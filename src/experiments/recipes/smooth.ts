@@ -6,20 +6,15 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { barWithError, concatFigure, lineWithBand, type Row } from '../../report/plots.js';
-import { Trainer } from '../../train/trainer.js';
 import type { SmoothSettings, TrainSettings, ModelSettings } from '../settings.js';
 import {
   bandRows,
-  dictError,
   divergenceEvents,
   findSeries,
   finalValues,
   fmt,
   mean,
-  modelFor,
-  onlineSource,
-  recordCurves,
-  seedRngs,
+  trainWithCurve,
   seriesOf,
   type CurveRun,
   type FigureData,
@@ -34,11 +29,8 @@ const CNN = 'SAE-CNN';
 const COLORS = { [FNO]: '#4c78a8', [CNN]: '#e45756' };
 
 function trainOne(s: SmoothSettings, family: SmoothSettings['smooth'] | SmoothSettings['control'], seed: number, model: ModelSettings & { model: 'sae-fno' | 'sae-cnn' }, train: TrainSettings, tick: Tick): CurveRun {
-  const rngs = seedRngs(seed);
-  const source = onlineSource({ kind: 'functional', config: { ...s.data, ...family } as Record<string, unknown>, seed, resolution: s.N }, rngs, 'float32');
-  const sae = modelFor(model, source, s.init, rngs.init);
-  const trainer = new Trainer(sae, source, { ...train, evalCount: 1 });
-  return recordCurves(train.steps, s.evalEvery, () => trainer.trainStep().loss, { dictErrorMean: () => dictError(sae, source) }, tick);
+  const spec = { kind: 'functional' as const, config: { ...s.data, ...family } as Record<string, unknown>, seed, resolution: s.N };
+  return trainWithCurve(spec, seed, model, s.init, train, s.evalEvery, tick).curve;
 }
 
 function run(s: SmoothSettings, mode: FigureData['mode'], seeds: number[], criteria: FigureData['criteria'], tick: Tick): FigureData {
