@@ -1,11 +1,13 @@
 /**
  * The whole unrolled-ISTA encoder as one autodiff op per dictionary family (dense, spectral, circular conv),
- * with the hand-written backward of kernels/ista.ts: z^T = ISTA_T(D, x), gradients to x, the weights and λ.
+ * with the hand-written backward of kernels/ista-dense.ts and ista-spectral.ts: z^T = ISTA_T(D, x), gradients to x, the weights and λ.
  * Tapes (every iterate, kept for the backward) are pooled by size and reused across training steps; with
  * worker threads (core/parallel.ts) they live in shared memory and their chunks of samples run in parallel.
  */
 import { record } from '../autodiff.js';
-import { DenseIsta, SpectralIsta, type IstaSettings } from '../kernels/ista.js';
+import { DenseIsta } from '../kernels/ista-dense.js';
+import type { IstaSettings } from '../kernels/ista-common.js';
+import { SpectralIsta } from '../kernels/ista-spectral.js';
 import { threadCount } from '../parallel.js';
 import { kernelGradFromSpectral, kernelToSpectral } from '../kernels/spectral.js';
 import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type DType } from '../tensor.js';
