@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --peer pytorch] [--suites fft,kernels,steps] [--cases S1,S3] [--steps 20] [--warmup 5] [--threads 2,1] [--peer-threads 2,1]`:
+ * `npm run bench [-- --peer pytorch] [--suites fft,kernels,steps] [--cases S1,S3] [--steps 20] [--warmup 5] [--threads 2,1] [--peer-threads 2,1] [--peer-blas openblas,reference]`:
  * runs the benchmark suites; JSON lines on stdout, progress and tables on stderr.
  */
 import { runFftBench } from './fft.js';
@@ -25,6 +25,7 @@ const runners: Record<string, () => Promise<void> | void> = {
       warmup: Number(arg('warmup') ?? 5),
       threads: list(arg('threads'), '2,1').map(Number),
       peerThreads: list(arg('peer-threads'), '2,1').map(Number),
+      peerBlas: list(arg('peer-blas'), 'openblas,reference'),
     }),
 };
 

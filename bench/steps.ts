@@ -21,6 +21,12 @@ export interface StepBenchOptions {
   threads: number[];
   /** thread counts to time the peer with (the first is the headline, as in issue 7: 2) */
   peerThreads: number[];
+  /**
+   * BLAS libraries the peer links (bench/peer/README.md): the first is the headline peer ('openblas'); each
+   * further one ('reference': what `apt install python3-torch` links by default) is timed at the headline
+   * thread count and gets its own ratio column.
+   */
+  peerBlas: string[];
 }
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
@@ -38,8 +44,8 @@ function saeno(name: string, o: StepBenchOptions, threads: number): BenchRecord 
   return rec;
 }
 
-function peer(name: string, o: StepBenchOptions, threads: number): BenchRecord {
-  const [rec] = jsonLines('/usr/bin/python3', [here('./peer/torch_peer.py'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)], `peer ${name} (threads ${threads})`);
+function peer(name: string, o: StepBenchOptions, threads: number, blas: string): BenchRecord {
+  const [rec] = jsonLines('/usr/bin/python3', [here('./peer/torch_peer.py'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads), '--blas', blas], `peer ${name} (threads ${threads}, ${blas} BLAS)`);
   return rec;
 }
 
@@ -53,6 +59,8 @@ const fmt = (v: number | undefined, d = 1): string => (v === undefined || !Numbe
 /** Runs the cases; emits one JSON line per (case, impl, threads) and logs the summary table. */
 export function runStepBench(o: StepBenchOptions): void {
   if (o.peer && o.peer !== 'pytorch') throw new Error(`bench: unknown peer "${o.peer}" (only "pytorch")`);
+  for (const b of o.peerBlas) if (!['openblas', 'reference', 'system'].includes(b)) throw new Error(`bench: --peer-blas "${b}" is not one of openblas, reference, system`);
+  if (o.peerBlas.length === 0) throw new Error('bench: --peer-blas needs at least one BLAS');
   if (o.peer) ensurePeer();
   const scalar = scalarPeak();
   const nominal = nominalPeak();
@@ -74,12 +82,19 @@ export function runStepBench(o: StepBenchOptions): void {
     const one = byThreads.get(1);
     const two = byThreads.get(2);
     const peerMs = new Map<number, number>();
+    const altMs: (number | undefined)[] = [];
     if (o.peer) {
       for (const th of o.peerThreads) {
-        log(`# ${name} ${o.peer}, ${th} thread(s)`);
-        const rec = peer(name, o, th);
+        log(`# ${name} ${o.peer}, ${th} thread(s), ${o.peerBlas[0]} BLAS`);
+        const rec = peer(name, o, th, o.peerBlas[0]);
         emit(rec);
         peerMs.set(th, rec.ms);
+      }
+      for (const blas of o.peerBlas.slice(1)) {
+        log(`# ${name} ${o.peer}, ${o.peerThreads[0]} thread(s), ${blas} BLAS`);
+        const rec = peer(name, o, o.peerThreads[0], blas);
+        emit(rec);
+        altMs.push(rec.ms);
       }
     }
     const gflops = head.gflops as number;
@@ -90,6 +105,7 @@ export function runStepBench(o: StepBenchOptions): void {
       fmt(head.ms).padStart(9),
       fmt(p0).padStart(9),
       fmt(p0 === undefined ? undefined : p0 / head.ms, 2).padStart(7),
+      ...o.peerBlas.slice(1).map((_, i) => `${fmt(altMs[i]).padStart(9)} ${fmt(altMs[i] === undefined ? undefined : (altMs[i] as number) / head.ms, 2).padStart(7)}`),
       fmt(one?.ms).padStart(9),
       fmt(p1).padStart(9),
       fmt(p1 === undefined || !one ? undefined : p1 / one.ms, 2).padStart(7),
@@ -101,7 +117,8 @@ export function runStepBench(o: StepBenchOptions): void {
     ].join(' '));
   }
   log('');
-  log(`ratio = peer ms / saeno ms (> 1: saeno faster); headline saeno at ${o.threads[0]} thread(s), peer at ${o.peerThreads[0]}; GFLOP/s and % of peak for the headline`);
-  log(`case saeno ms  peer ms  ratio  saeno@1   peer@1 ratio@1  GFLOP/s  %scalar %nominal  1→2core  RSS MB`);
+  log(`ratio = peer ms / saeno ms (> 1: saeno faster); headline saeno at ${o.threads[0]} thread(s), peer (${o.peerBlas[0]} BLAS) at ${o.peerThreads[0]}; GFLOP/s and % of peak for the headline`);
+  const alt = o.peerBlas.slice(1).map((b) => `${`${b.slice(0, 5)} ms`.padStart(9)} ${'ratio'.padStart(7)}`);
+  log(['case saeno ms  peer ms  ratio', ...alt, ' saeno@1   peer@1 ratio@1  GFLOP/s  %scalar %nominal  1→2core  RSS MB'].join(' '));
   for (const r of rows) log(r);
 }
