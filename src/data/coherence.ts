@@ -1,10 +1,10 @@
 /**
  * Coherence of a truth dictionary (SPEC §3 "recoverable truth", §5), the bounded redraw
  * both generators share, and the data module's errors and config parsing. Shift-max
- * coherence correlates all shifts at once through the core real FFT: O(C²·c_in·N + C²·N log N).
+ * coherence correlates all shifts at once (core/kernels/shift-correlation.ts): O(C²·c_in·N + C²·N log N).
  */
 import { z } from 'zod';
-import { getRealFFTPlan } from '../core/kernels/fft.js';
+import { ShiftCorrelator, shiftedDot } from '../core/kernels/shift-correlation.js';
 
 /** Base class of every error thrown by src/data (bad shapes, bad configs, unmeetable bounds). */
 export class DataError extends RangeError {
@@ -94,9 +94,7 @@ export function rowsCoherence(rows: Float64Array, count: number, len: number): n
   let max = 0;
   for (let i = 0; i < count; i++) {
     for (let j = i + 1; j < count; j++) {
-      let dot = 0;
-      for (let r = 0; r < len; r++) dot += rows[i * len + r] * rows[j * len + r];
-      if (Math.abs(dot) > max) max = Math.abs(dot);
+      max = Math.max(max, Math.abs(shiftedDot(rows.subarray(i * len, (i + 1) * len), rows.subarray(j * len, (j + 1) * len), 1, len, 0)));
     }
   }
   return Math.min(max, 1);
@@ -111,37 +109,15 @@ export function rowsCoherence(rows: Float64Array, count: number, len: number): n
  */
 export function shiftMaxCoherence(atoms: Float64Array, C: number, cin: number, N: number): number {
   checkLength('shiftMaxCoherence', 'atoms', atoms, [C, cin, N], 'C·cin·N');
+  const len = cin * N;
   const a = Float64Array.from(atoms);
-  normaliseRows(a, C, cin * N);
-  // Cross-correlation r(t) = Σ_ch Σ_n a_i[n]·a_j[(n − t) mod N] has DFT Σ_ch A_i(k)·conj(A_j(k)).
-  const plan = getRealFFTPlan(N);
-  const K = plan.bins;
-  const specRe = new Float64Array(C * cin * K);
-  const specIm = new Float64Array(C * cin * K);
-  for (let row = 0; row < C * cin; row++) plan.forward(a, row * N, specRe, specIm, row * K);
-  const rRe = new Float64Array(K);
-  const rIm = new Float64Array(K);
-  const corr = new Float64Array(N);
+  normaliseRows(a, C, len);
+  const rows = Array.from({ length: C }, (_, i) => a.subarray(i * len, (i + 1) * len));
+  const corr = new ShiftCorrelator(cin, N);
+  const spec = rows.map((r) => corr.spectrum(r));
   let max = 0;
   for (let i = 0; i < C; i++) {
-    for (let j = i + 1; j < C; j++) {
-      rRe.fill(0);
-      rIm.fill(0);
-      for (let ch = 0; ch < cin; ch++) {
-        const oi = (i * cin + ch) * K;
-        const oj = (j * cin + ch) * K;
-        for (let k = 0; k < K; k++) {
-          const ar = specRe[oi + k];
-          const ai = specIm[oi + k];
-          const br = specRe[oj + k];
-          const bi = specIm[oj + k];
-          rRe[k] += ar * br + ai * bi;
-          rIm[k] += ai * br - ar * bi;
-        }
-      }
-      plan.inverse(rRe, rIm, 0, corr, 0);
-      for (let t = 0; t < N; t++) if (Math.abs(corr[t]) > max) max = Math.abs(corr[t]);
-    }
+    for (let j = i + 1; j < C; j++) max = Math.max(max, Math.abs(shiftedDot(rows[i], rows[j], cin, N, corr.bestShift(spec[i], spec[j]))));
   }
   return Math.min(max, 1);
 }

@@ -5,7 +5,8 @@
  * the inner product at the chosen shift is then re-evaluated directly, so exact copies
  * score exactly.
  */
-import { getRealFFTPlan, type RealFFT } from '../core/kernels/fft.js';
+import { getRealFFTPlan } from '../core/kernels/fft.js';
+import { ShiftCorrelator, shiftedDot } from '../core/kernels/shift-correlation.js';
 import { MetricsError, maxWeightAssignment } from './assignment.js';
 
 /** A dictionary as a list of atoms. Euclidean: length m. Functional: `[c_in, N]` flattened channel-major. */
@@ -141,17 +142,6 @@ export function dictionaryError(truth: Atoms, learned: Atoms): DictionaryErrorRe
   return matchBySimilarity(sim, t.length, l.length, (i, j, g) => shiftedResidual(t[i]!, l[j]!, 1, len, 0, g));
 }
 
-/** `Σ_c Σ_n a[c,n]·b[c,(n−k) mod N]` (b delayed by k ∈ [0, N)), in two contiguous runs per channel. */
-function shiftedDot(a: Float64Array, b: Float64Array, channels: number, N: number, k: number): number {
-  let s = 0;
-  for (let c = 0; c < channels; c++) {
-    const o = c * N;
-    for (let n = 0; n < k; n++) s += a[o + n]! * b[o + n - k + N]!;
-    for (let n = k; n < N; n++) s += a[o + n]! * b[o + n - k]!;
-  }
-  return s;
-}
-
 /** `‖a − g·(b delayed by k)‖` over all channels, laid out as {@link shiftedDot}. */
 function shiftedResidual(a: Float64Array, b: Float64Array, channels: number, N: number, k: number, g: number): number {
   let r = 0;
@@ -163,56 +153,6 @@ function shiftedResidual(a: Float64Array, b: Float64Array, channels: number, N: 
   return Math.sqrt(r);
 }
 
-/**
- * Best circular shifts between atoms `[channels, N]`: the correlation over all shifts is
- * `r = irfft(Σ_c A_c·conj(B_c))` (`r[k] = Σ_c Σ_n a[c,n] b[c,(n−k) mod N]`), from spectra
- * computed once per atom; buffers are reused across pairs.
- */
-class ShiftCorrelator {
-  private readonly plan: RealFFT;
-  private readonly K: number;
-  private readonly crossRe: Float64Array;
-  private readonly crossIm: Float64Array;
-  private readonly corr: Float64Array;
-
-  constructor(
-    private readonly channels: number,
-    private readonly N: number,
-  ) {
-    this.plan = getRealFFTPlan(N);
-    this.K = this.plan.bins;
-    this.crossRe = new Float64Array(this.K);
-    this.crossIm = new Float64Array(this.K);
-    this.corr = new Float64Array(N);
-  }
-
-  /** Real spectra `[channels, K]` of an atom. */
-  spectrum(a: Float64Array): { re: Float64Array; im: Float64Array } {
-    const { channels, N, K } = this;
-    const re = new Float64Array(channels * K);
-    const im = new Float64Array(channels * K);
-    for (let c = 0; c < channels; c++) this.plan.forward(a, c * N, re, im, c * K);
-    return { re, im };
-  }
-
-  /** The shift k ∈ [0, N) maximising |r[k]| (ties: smallest k). */
-  bestShift(A: { re: Float64Array; im: Float64Array }, B: { re: Float64Array; im: Float64Array }): number {
-    const { channels, K, crossRe, crossIm, corr } = this;
-    crossRe.fill(0);
-    crossIm.fill(0);
-    for (let c = 0; c < channels; c++) {
-      for (let f = 0; f < K; f++) {
-        const i = c * K + f;
-        crossRe[f]! += A.re[i]! * B.re[i]! + A.im[i]! * B.im[i]!;
-        crossIm[f]! += A.im[i]! * B.re[i]! - A.re[i]! * B.im[i]!;
-      }
-    }
-    this.plan.inverse(crossRe, crossIm, 0, corr);
-    let bestK = 0;
-    for (let k = 1; k < this.N; k++) if (Math.abs(corr[k]!) > Math.abs(corr[bestK]!)) bestK = k;
-    return bestK;
-  }
-}
 
 function checkResolution(fn: string, field: string, atoms: Atoms, channels: number): number {
   if (atoms.length === 0) return 0;
