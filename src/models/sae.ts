@@ -11,8 +11,9 @@ import { isFunctional, type ModelConfig } from './config.js';
 import { unrolledIsta } from './ista.js';
 import type { Lifting } from './operators/lifting.js';
 import { atomNormsSq, scaleAtoms, type DictionaryOperator } from './operators/operator.js';
+import { ConvDictionary } from './operators/conv.js';
 import { restrictSpectralTaps } from './operators/restrict.js';
-import type { SpectralDictionary } from './operators/spectral.js';
+import { SpectralDictionary } from './operators/spectral.js';
 
 export interface ForwardResult {
   /** z^T: [B, p] (dense) or [B, C, N]; height units for conv, mass units for spectral. */
@@ -88,10 +89,12 @@ export class SparseAutoencoder {
     return this.config.grad === 'decoder' ? noGrad(run).detach() : run();
   }
 
-  /** x̂ = P·D_L·z. */
+  /** x̂ = P·D_L·z; functional operators take P folded into their weights (c channels formed, not h). */
   decode(z: Tensor): Tensor {
-    const y = this.dictionary.apply(z);
-    return this.lifting ? this.lifting.project(y) : y;
+    const { dictionary: d, lifting } = this;
+    if (!lifting) return d.apply(z);
+    if (d instanceof SpectralDictionary || d instanceof ConvDictionary) return d.applyProjected(z, lifting);
+    return lifting.project(d.apply(z));
   }
 
   forward(x: Tensor): ForwardResult {

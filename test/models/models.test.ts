@@ -127,3 +127,19 @@ test('config errors name the field', () => {
   assert.throws(() => createModel({ model: 'sae-cnn', concepts: 3 } as ModelConfigInput, rng), /kernelSize is required for sae-cnn/);
   assert.throws(() => createModel({ model: 'sae', inputSize: 4, concepts: 3, bogus: 1 } as unknown as ModelConfigInput, rng), /bogus/);
 });
+
+test('lifted functional decoders: P folded into the weights equals P·(D_L z)', () => {
+  for (const name of ['l-sae-cnn', 'l-sae-fno']) {
+    const model = createModel(configs[name], new Rng(11));
+    const z = Tensor.randn([3, model.dictionary.atoms, N], new Rng(12), 'float64');
+    const lifting = model.lifting as NonNullable<SparseAutoencoder['lifting']>;
+    const [folded, explicit] = noGrad(() => [model.decode(z).data, lifting.project(model.dictionary.apply(z)).data]);
+    let err = 0, ref = 0;
+    for (let i = 0; i < explicit.length; i++) {
+      err = Math.max(err, Math.abs(folded[i] - explicit[i]));
+      ref = Math.max(ref, Math.abs(explicit[i]));
+    }
+    // the same linear map summed in another order: float64 round-off of ≤ h·C·N terms, 1e-12 relative
+    assert.ok(err <= 1e-12 * ref, `${name}: folded decoder differs by ${err} (scale ${ref})`);
+  }
+});

@@ -7,6 +7,7 @@
 import { circularConv, circularCorr } from '../../core/ops/conv.js';
 import { kernelToSpectral, spectralNormSq } from '../../core/kernels/spectral.js';
 import { expectShape, Tensor } from '../../core/tensor.js';
+import type { Lifting } from './lifting.js';
 import type { DictionaryOperator, ParameterBlock } from './operator.js';
 
 export class ConvDictionary implements DictionaryOperator {
@@ -34,6 +35,12 @@ export class ConvDictionary implements DictionaryOperator {
   apply(z: Tensor): Tensor {
     expectShape('ConvDictionary.apply', 'codes', z, [-1, this.atoms, -1]);
     return circularConv(z, this.d);
+  }
+
+  /** P·D z with the projection folded into the kernels (`Lifting.foldProjection`): z [B, C, N] → [B, c, N]. */
+  applyProjected(z: Tensor, lifting: Lifting): Tensor {
+    expectShape('ConvDictionary.applyProjected', 'codes', z, [-1, this.atoms, -1]);
+    return circularConv(z, lifting.foldProjection(this.d));
   }
 
   adjoint(x: Tensor): Tensor {

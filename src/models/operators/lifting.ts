@@ -5,6 +5,7 @@
  * by L ∈ R^{h×c}. Kinds: orthonormal (LᵀL = I, P = Lᵀ), gaussian (entries N(0, 1/h), P = Lᵀ),
  * explicit arrays, or learned (initialised orthonormal, then trained).
  */
+import { reshape } from '../../core/ops/elementwise.js';
 import { matmul } from '../../core/ops/matmul.js';
 import { channelMix } from '../../core/ops/pointwise.js';
 import type { Rng } from '../../core/rng.js';
@@ -53,6 +54,16 @@ export class Lifting {
   /** y ↦ P·y: [B, h] → [B, c] or [B, h, N] → [B, c, N]. */
   project(y: Tensor): Tensor {
     return y.ndim === 2 ? matmul(y, this.P, { transB: true }) : channelMix(y, this.P);
+  }
+
+  /**
+   * P·w over the leading (output-channel) axis of operator weights: w [h, …] → [c, …]. P acts pointwise in space
+   * and the operators act per output channel linearly in their weights, so P·(D_L z) is the operator with weights
+   * P·w applied to z: the decoder then forms (and transforms) c channels instead of h.
+   */
+  foldProjection(w: Tensor): Tensor {
+    const [h, ...rest] = w.shape;
+    return reshape(matmul(this.P, reshape(w, [h, -1])), [this.channels, ...rest]);
   }
 
   /** A lifting of width h ≥ c for c channels (or m dimensions). */

@@ -9,6 +9,7 @@ import { spectralNormSq } from '../../core/kernels/spectral.js';
 import { spectralConv, spectralConvAdjoint } from '../../core/ops/spectral.js';
 import { noGrad } from '../../core/autodiff.js';
 import { expectShape, ShapeError, Tensor } from '../../core/tensor.js';
+import type { Lifting } from './lifting.js';
 import type { DictionaryOperator, ParameterBlock } from './operator.js';
 
 /** Parseval weight of mode k in ‖κ‖²_{L2[0,1)}: modes ±k share one stored coefficient. */
@@ -51,6 +52,12 @@ export class SpectralDictionary implements DictionaryOperator {
   apply(z: Tensor): Tensor {
     expectShape('SpectralDictionary.apply', 'codes', z, [-1, this.atoms, -1]);
     return spectralConv(z, this.wRe, this.wIm);
+  }
+
+  /** P·D z with the projection folded into the weights (`Lifting.foldProjection`): z [B, C, N] → [B, c, N]. */
+  applyProjected(z: Tensor, lifting: Lifting): Tensor {
+    expectShape('SpectralDictionary.applyProjected', 'codes', z, [-1, this.atoms, -1]);
+    return spectralConv(z, lifting.foldProjection(this.wRe), lifting.foldProjection(this.wIm));
   }
 
   adjoint(x: Tensor): Tensor {
