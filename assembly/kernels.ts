@@ -229,10 +229,10 @@ function cfft4(n: i32, ar: usize, ai: usize, br: usize, bi: usize, twr: usize, t
 /**
  * Real FFT of `rows` rows x [rows, N] (N a power of two ≥ 4), four rows per SIMD pass: even/odd samples packed
  * as one complex row of length h = N/2, `cfft4`, then the real split X_k = ½(Z_k + conj Z_{h−k}) − ½i·w_k(Z_k −
- * conj Z_{h−k}), w_k = e^{−2πik/N} = (wr, wi)[k], k ≤ h/2. Writes the first M modes × scale to re, im [rows, M].
- * Scratch `buf`: 4·h + 2 f32x4.
+ * conj Z_{h−k}), w_k = e^{−2πik/N} = (wr, wi)[k], k ≤ h/2. Writes the first M modes × scale to re, im [rows, ld]
+ * (ld ≥ M; entries M … ld − 1 of each row zeroed). Scratch `buf`: 4·h + 2 f32x4.
  */
-export function rfftRows(rows: i32, N: i32, M: i32, scale: f32, x: usize, re: usize, im: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize): void {
+export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usize, re: usize, im: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize): void {
   const h = N >> 1;
   const vb = <usize>h << 4;
   // (br, bi) hold h + 1 vectors each (the inverse gathers k = 0…h)
@@ -262,7 +262,11 @@ export function rfftRows(rows: i32, N: i32, M: i32, scale: f32, x: usize, re: us
     const hs = f32x4.splat(0.5 * scale);
     // k = 0 and Nyquist
     for (let r = 0; r < nr; r++) {
-      const o = (<usize>(g + r) * M) << 2;
+      const o = (<usize>(g + r) * ld) << 2;
+      for (let k = M; k < ld; k++) {
+        store<f32>(re + o + (<usize>k << 2), 0);
+        store<f32>(im + o + (<usize>k << 2), 0);
+      }
       const z0r = lane(zr, r), z0i = lane(zi, r);
       store<f32>(re + o, (z0r + z0i) * scale);
       store<f32>(im + o, 0);
@@ -281,7 +285,7 @@ export function rfftRows(rows: i32, N: i32, M: i32, scale: f32, x: usize, re: us
       const tR = f32x4.add(f32x4.mul(c, dI), f32x4.mul(s, dR)), tI = f32x4.sub(f32x4.mul(s, dI), f32x4.mul(c, dR));
       const xkR = f32x4.mul(f32x4.add(sR, tR), hs), xkI = f32x4.mul(f32x4.add(sI, tI), hs);
       const xqR = f32x4.mul(f32x4.sub(sR, tR), hs), xqI = f32x4.mul(f32x4.sub(tI, sI), hs);
-      const o = (<usize>g * M) << 2, stride = <usize>M << 2;
+      const o = (<usize>g * ld) << 2, stride = <usize>ld << 2;
       scatter(xkR, re + o + (<usize>k << 2), stride, nr);
       scatter(xkI, im + o + (<usize>k << 2), stride, nr);
       if (q < M) {
@@ -307,10 +311,10 @@ export function rfftRows(rows: i32, N: i32, M: i32, scale: f32, x: usize, re: us
 
 /**
  * Inverse of `rfftRows` (unnormalised): out[rows, N] = Σ_k X_k e^{2πikn/N} over the Hermitian extension from the
- * first M modes re, im [rows, M] (imaginary parts of k = 0 and Nyquist ignored): merge into a complex row of
+ * first M modes re, im [rows, ld] (imaginary parts of k = 0 and Nyquist ignored): merge into a complex row of
  * length h, inverse `cfft4`, unpack even/odd samples. Scratch `buf`: 4·h + 2 f32x4.
  */
-export function irfftRows(rows: i32, N: i32, M: i32, re: usize, im: usize, out: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize): void {
+export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usize, out: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize): void {
   const h = N >> 1;
   const vb = <usize>h << 4;
   // (br, bi) hold h + 1 vectors each (the inverse gathers k = 0…h)
@@ -318,7 +322,7 @@ export function irfftRows(rows: i32, N: i32, M: i32, re: usize, im: usize, out: 
   for (let g = 0; g < rows; g += 4) {
     const nr = min(4, rows - g);
     // gather X_k of the group's rows into (br, bi) as vectors, zero beyond M and beyond the last row
-    const o = (<usize>g * M) << 2, stride = <usize>M << 2;
+    const o = (<usize>g * ld) << 2, stride = <usize>ld << 2;
     for (let k = 0; k <= h; k++) {
       const kk = <usize>k << 4;
       if (k < M) {
@@ -417,5 +421,67 @@ export function axpy(y: usize, x: usize, n: i32, a: f32): void {
   for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, load<f32>(y + o) + a * load<f32>(x + o));
+  }
+}
+
+/**
+ * Complex mode mixing of nb samples, SIMD over the modes k (rows of ld floats, ld a multiple of 4, re and im in
+ * separate arrays): Y[b, d] = Σ_s op(W)[d, s] ⊙ S[b, s] with op(W)[d, s] = W[d, s] (W: [dst, src, ld]) or, when
+ * adjoint, conj(W[s, d]) (W: [src, dst, ld]); S: [nb, src, ld], Y: [nb, dst, ld]. With sub, Y = X − that
+ * (X: [nb, dst, ld]; it may be Y).
+ */
+export function cmix(nb: i32, src: i32, dst: i32, ld: i32, wr: usize, wi: usize, adjoint: bool, sr: usize, si: usize, yr: usize, yi: usize, sub: bool, xr: usize, xi: usize): void {
+  const row = <usize>ld << 2;
+  const wd = adjoint ? row : <usize>src * row, ws = adjoint ? <usize>dst * row : row;
+  for (let b = 0; b < nb; b++) {
+    const sb = <usize>b * src * row, yb = <usize>b * dst * row;
+    for (let d = 0; d < dst; d++) {
+      const yo = yb + <usize>d * row;
+      for (let k: usize = 0; k < row; k += 16) {
+        let ar = f32x4.splat(0), ai = f32x4.splat(0);
+        for (let s = 0; s < src; s++) {
+          const wo = <usize>d * wd + <usize>s * ws + k, so = sb + <usize>s * row + k;
+          const cr = v128.load(wr + wo), ci = v128.load(wi + wo), zr = v128.load(sr + so), zi = v128.load(si + so);
+          if (adjoint) {
+            ar = f32x4.add(ar, f32x4.add(f32x4.mul(cr, zr), f32x4.mul(ci, zi)));
+            ai = f32x4.add(ai, f32x4.sub(f32x4.mul(cr, zi), f32x4.mul(ci, zr)));
+          } else {
+            ar = f32x4.add(ar, f32x4.sub(f32x4.mul(cr, zr), f32x4.mul(ci, zi)));
+            ai = f32x4.add(ai, f32x4.add(f32x4.mul(cr, zi), f32x4.mul(ci, zr)));
+          }
+        }
+        if (sub) {
+          ar = f32x4.sub(v128.load(xr + yo + k), ar);
+          ai = f32x4.sub(v128.load(xi + yo + k), ai);
+        }
+        v128.store(yr + yo + k, ar);
+        v128.store(yi + yo + k, ai);
+      }
+    }
+  }
+}
+
+/**
+ * Per-mode outer products summed over nb samples, SIMD over k: acc[j, a] += sign·Σ_b A[b, a] ⊙ conj(Bm[b, j])
+ * with A: [nb, na, ld], Bm: [nb, nj, ld], acc: [nj, na, ld] (ld a multiple of 4).
+ */
+export function couter(nb: i32, na: i32, nj: i32, ld: i32, ar: usize, ai: usize, br: usize, bi: usize, accR: usize, accI: usize, negate: bool): void {
+  const row = <usize>ld << 2;
+  for (let j = 0; j < nj; j++) {
+    for (let a = 0; a < na; a++) {
+      const o = (<usize>j * na + a) * row;
+      for (let k: usize = 0; k < row; k += 16) {
+        let sr = f32x4.splat(0), si = f32x4.splat(0);
+        for (let b = 0; b < nb; b++) {
+          const ao = <usize>(b * na + a) * row + k, bo = <usize>(b * nj + j) * row + k;
+          const xr = v128.load(ar + ao), xi = v128.load(ai + ao), yr = v128.load(br + bo), yi = v128.load(bi + bo);
+          sr = f32x4.add(sr, f32x4.add(f32x4.mul(xr, yr), f32x4.mul(xi, yi)));
+          si = f32x4.add(si, f32x4.sub(f32x4.mul(xi, yr), f32x4.mul(xr, yi)));
+        }
+        const pr = v128.load(accR + o + k), pi = v128.load(accI + o + k);
+        v128.store(accR + o + k, negate ? f32x4.sub(pr, sr) : f32x4.add(pr, sr));
+        v128.store(accI + o + k, negate ? f32x4.sub(pi, si) : f32x4.add(pi, si));
+      }
+    }
   }
 }

@@ -6,34 +6,15 @@
  */
 import { CHUNKS, chunkRange, registerTape, TapeMemory, type Alloc, type ChunkedTape } from '../parallel.js';
 import type { DType, FloatArray } from '../tensor.js';
-import { WasmRowTransform, wasmSignals, type WasmSignals } from '../wasm/kernels.js';
+import { WasmRowTransform, wasmWorkspace, type WasmWorkspace } from '../wasm/kernels.js';
 import { rowTransform, type RowTransform } from './dft.js';
 import { grow, maskGrad, stepShrink, sumChunks, sumTheta, type IstaSettings } from './ista-common.js';
 import { mixModes, modeGradFactors } from './spectral.js';
 
 export interface SpectralSpec { B: number; C: number; cout: number; N: number; M: number; T: number; dtype: DType }
 
-/**
- * Where a chunk's code signals live during the T steps, and the elementwise steps on them: JS float64 arrays
- * (any transform), or for float32 with a WASM transform this thread's WASM buffers (`WasmSignals`, SIMD steps,
- * no copies into and out of the transforms). The mode mixing between the transforms is the same for both.
- */
-interface ChunkSignals {
-  /** Spectra of z^{t−1} (zs at zOff, `rows` rows), for t ≥ 2 right after `step` of t − 1. */
-  forwardCodes(zs: FloatArray, zOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void;
-  /** z^t = S_θ(z^{t−1} + α·inverse(G)) (z⁰ = 0 when first), stored to zs at outOff; z^{t−1} at prevOff. */
-  step(gr: Float64Array, gi: Float64Array, rows: number, s: IstaSettings, first: boolean, zs: FloatArray, prevOff: number, outOff: number): void;
-  /** gz = gzT[off .. off + n). */
-  loadGrad(gzT: FloatArray, off: number, n: number): void;
-  /** gu = gz ⊙ [z^t ≠ 0] with z^t = zs at zOff; returns Σ gu·sign(z^t). */
-  mask(zs: FloatArray, zOff: number, n: number): number;
-  /** Spectra of gu. */
-  forwardGrad(rows: number, re: Float64Array, im: Float64Array): void;
-  /** gz −= α·inverse(H). */
-  update(hr: Float64Array, hi: Float64Array, rows: number, alpha: number): void;
-}
-
-class JsSignals implements ChunkSignals {
+/** A chunk's code signals during the T steps as JS float64 arrays (any transform), with the elementwise steps on them. */
+class JsSignals {
   private gz = new Float64Array(0);
   constructor(private readonly tr: RowTransform, private readonly N: number) {}
   forwardCodes(zs: FloatArray, zOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
@@ -58,36 +39,6 @@ class JsSignals implements ChunkSignals {
   }
 }
 
-/** float32 signals in this thread's WASM buffers: z stays there between `step` and the next `forwardCodes`. */
-class WasmChunkSignals implements ChunkSignals {
-  constructor(private readonly tr: WasmRowTransform, private readonly w: WasmSignals, private readonly N: number) {}
-  forwardCodes(_zs: FloatArray, _zOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
-    this.tr.forwardAt(this.w.z, rows, re, im, off);
-  }
-  step(gr: Float64Array, gi: Float64Array, rows: number, s: IstaSettings, first: boolean, zs: FloatArray, _prevOff: number, outOff: number): void {
-    const n = rows * this.N, w = this.w;
-    w.ensure(n);
-    this.tr.inverseTo(gr, gi, 0, rows, w.y);
-    w.shrinkStep(n, s.alpha, s.theta, s.oneSided, first);
-    zs.set(w.view(w.z, n), outOff);
-  }
-  loadGrad(gzT: FloatArray, off: number, n: number): void {
-    this.w.ensure(n);
-    this.w.view(this.w.g, n).set(gzT.subarray(off, off + n));
-  }
-  mask(zs: FloatArray, zOff: number, n: number): number {
-    this.w.view(this.w.z, n).set(zs.subarray(zOff, zOff + n));
-    return this.w.maskGrad(n);
-  }
-  forwardGrad(rows: number, re: Float64Array, im: Float64Array): void {
-    this.tr.forwardAt(this.w.g, rows, re, im, 0);
-  }
-  update(hr: Float64Array, hi: Float64Array, rows: number, alpha: number): void {
-    this.tr.inverseTo(hr, hi, 0, rows, this.w.y);
-    this.w.axpy(rows * this.N, -alpha);
-  }
-}
-
 /**
  * Spectral ISTA tape for a Fourier-multiplier dictionary w [cout, C, M] (SAE-FNO; SAE-CNN with w = DFT of the
  * kernels and all ⌊N/2⌋+1 modes): x [B, cout, N] → z^T [B, C, N]. Per chunk of samples and step: one row
@@ -96,8 +47,11 @@ class WasmChunkSignals implements ChunkSignals {
  *  - direct (C > cout): R = X − W_k·Z, G = W_kᴴ·R (2·C·cout complex MACs); R^t is kept for the backward;
  *  - Gram (C ≤ cout, e.g. lifted): G = W_kᴴX − A_k·Z with A_k = W_kᴴW_k (C² MACs), and the weight gradient
  *    from per-mode sums P_k = Σ (GU ⊗ conj Z + Z ⊗ conj GU) contracted with conj(W) once per step.
- * Im w at k = 0 (and Nyquist) never acts (real operator), so the tape works with it set to 0. Keeps z^t and the
- * spectra Z^t for the backward. Samples are independent.
+ * Two engines with the same steps: float32 with a WASM transform keeps a chunk's signals and spectra in this
+ * thread's WASM memory (float32, modes padded to whole f32x4 vectors) and mixes modes with SIMD kernels
+ * (`WasmWorkspace.cmix`/`couter`); otherwise JS float64 loops (`mixModes`). Im w at k = 0 (and Nyquist) never
+ * acts (real operator), so the tape works with it set to 0. Keeps z^t and the spectra Z^t (and R^t) for the
+ * backward. Samples are independent.
  */
 export class SpectralIsta implements ChunkedTape {
   readonly kind = 'ista-spectral';
@@ -109,33 +63,38 @@ export class SpectralIsta implements ChunkedTape {
   readonly gzT: FloatArray;
   /** z^t for t = 1…T: [T, B, C, N] */
   readonly zs: FloatArray;
-  /** forward-normalised spectra of z^t, slot t = 0…T−1 (slot 0 unused: z⁰ = 0): [T, B, C, M] */
-  private readonly Zr: Float64Array;
-  private readonly Zi: Float64Array;
-  /** direct form: residual spectra R^{t+1} = X − W·Z^t, slot t = 0…T−1 (slot 0 = X), [T, B, cout, M]; Gram form: X only */
-  private readonly Rr: Float64Array;
-  private readonly Ri: Float64Array;
-  /** Gram form: A_k = W_kᴴW_k [M, C, C] and Wᴴ X [B, C, M] */
+  /** mode stride of the kept spectra: M (JS engine) or M rounded up to a multiple of 4 (WASM engine) */
+  private readonly ld: number;
+  /** forward-normalised spectra of z^t, slot t = 0…T−1 (slot 0 unused: z⁰ = 0): [T, B, C, ld] */
+  private readonly Zr: FloatArray;
+  private readonly Zi: FloatArray;
+  /** direct form: residual spectra R^{t+1} = X − W·Z^t, slot t = 0…T−1 (slot 0 = X), [T, B, cout, ld]; Gram form: X only */
+  private readonly Rr: FloatArray;
+  private readonly Ri: FloatArray;
+  /** Gram form: A_k = W_kᴴW_k as [C, C, M] (A[c, c'] = Σ_i conj(W_{i,c}) W_{i,c'}) */
   private readonly Ar: Float64Array;
   private readonly Ai: Float64Array;
+  /** JS engine, Gram form: Wᴴ X [B, C, M] */
   private readonly Br: Float64Array;
   private readonly Bi: Float64Array;
   /** α·Σ_t D gu^t: [B, cout, N] */
   readonly gx: Float64Array;
   /** per-chunk Σ_b Σ_t (GU ⊗ conj R − Z ⊗ conj Q) (Gram form: Σ_b S ⊗ conj X): [chunks, 2, cout·C·M] (re, im) */
   private readonly acc: Float64Array;
-  /** Gram form, per chunk: P [chunks, 2, M·C·C] */
+  /** Gram form, per chunk: P as [chunks, 2, C, C, M] with P[c', c] = Σ (GU_c conj Z_c' + Z_c conj GU_c') */
   private readonly P: Float64Array;
   private readonly gTheta: Float64Array;
   private readonly mem: TapeMemory | null;
   private s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
   private readonly tr: RowTransform;
-  private readonly signals: ChunkSignals;
+  /** the WASM engine's workspace (float32 with a WASM transform), else null */
+  private readonly ws: WasmWorkspace | null;
+  private readonly signals: JsSignals;
   private readonly fr: Float64Array;
   private readonly fi: Float64Array;
   /** largest chunk (samples) */
   private readonly nb: number;
-  // per-thread scratch for one chunk: spectra [nb·max(C, cout), M]
+  // per-thread scratch for one chunk (JS engine): spectra [nb·max(C, cout), M]
   private ar = new Float64Array(0);
   private ai = new Float64Array(0);
   private br = new Float64Array(0);
@@ -144,6 +103,8 @@ export class SpectralIsta implements ChunkedTape {
   private qi = new Float64Array(0);
   private gxr = new Float64Array(0);
   private gxi = new Float64Array(0);
+  // the calling thread's reduction buffers of backward(): [cout·C·M] ×2 and [C·C·M] ×2
+  private readonly sum: Float64Array[];
 
   constructor(readonly spec: SpectralSpec, alloc?: Alloc) {
     const { B, C, cout, N, M, T, dtype } = spec;
@@ -154,26 +115,29 @@ export class SpectralIsta implements ChunkedTape {
     this.nb = Math.ceil(B / this.chunks);
     this.gram = C <= cout;
     const g = this.gram;
+    this.tr = rowTransform(N, M, dtype);
+    this.ws = dtype === 'float32' && this.tr instanceof WasmRowTransform ? wasmWorkspace() : null;
+    const ld = (this.ld = this.ws ? (this.tr as WasmRowTransform).ld : M);
+    const sd: DType = this.ws ? 'float32' : 'float64';
     this.x = a(B * cout * N, dtype);
     this.wRe = f64(cout * C * M);
     this.wIm = f64(cout * C * M);
     this.gzT = a(B * C * N, dtype);
     this.zs = a(T * B * C * N, dtype);
-    this.Zr = f64(T * B * C * M);
-    this.Zi = f64(T * B * C * M);
-    this.Rr = f64((g ? 1 : T) * B * cout * M);
-    this.Ri = f64((g ? 1 : T) * B * cout * M);
+    this.Zr = a(T * B * C * ld, sd);
+    this.Zi = a(T * B * C * ld, sd);
+    this.Rr = a((g ? 1 : T) * B * cout * ld, sd);
+    this.Ri = a((g ? 1 : T) * B * cout * ld, sd);
     this.Ar = f64(g ? M * C * C : 0);
     this.Ai = f64(g ? M * C * C : 0);
-    this.Br = f64(g ? B * C * M : 0);
-    this.Bi = f64(g ? B * C * M : 0);
+    this.Br = f64(g && !this.ws ? B * C * M : 0);
+    this.Bi = f64(g && !this.ws ? B * C * M : 0);
     this.gx = f64(B * cout * N);
     this.acc = f64(this.chunks * 2 * cout * C * M);
     this.P = f64(g ? this.chunks * 2 * M * C * C : 0);
     this.gTheta = f64(this.chunks);
-    this.tr = rowTransform(N, M, dtype);
-    const w = dtype === 'float32' && this.tr instanceof WasmRowTransform ? wasmSignals() : null;
-    this.signals = w ? new WasmChunkSignals(this.tr as WasmRowTransform, w, N) : new JsSignals(this.tr, N);
+    this.signals = new JsSignals(this.tr, N);
+    this.sum = [cout * C * M, cout * C * M, g ? C * C * M : 0, g ? C * C * M : 0].map((n) => new Float64Array(n));
     ({ re: this.fr, im: this.fi } = modeGradFactors(N, M));
   }
 
@@ -194,19 +158,18 @@ export class SpectralIsta implements ChunkedTape {
       if (nyq) this.wIm[ic * M + M - 1] = 0;
     }
     if (this.gram) {
-      // A_k[c, c'] = Σ_i conj(W_{i,c,k}) W_{i,c',k}
+      // A[c, c'] = Σ_i conj(W_{i,c}) W_{i,c'}, per mode
       const { Ar, Ai, wRe: wr, wIm: wi } = this;
       Ar.fill(0);
       Ai.fill(0);
       for (let i = 0; i < cout; i++) {
         for (let c = 0; c < C; c++) {
           for (let c2 = 0; c2 < C; c2++) {
-            const u0 = (i * C + c) * M, v0 = (i * C + c2) * M;
+            const u0 = (i * C + c) * M, v0 = (i * C + c2) * M, o = (c * C + c2) * M;
             for (let k = 0; k < M; k++) {
               const ar = wr[u0 + k], ai = wi[u0 + k], br = wr[v0 + k], bi = wi[v0 + k];
-              const o = (k * C + c) * C + c2;
-              Ar[o] += ar * br + ai * bi;
-              Ai[o] += ar * bi - ai * br;
+              Ar[o + k] += ar * br + ai * bi;
+              Ai[o + k] += ar * bi - ai * br;
             }
           }
         }
@@ -226,24 +189,23 @@ export class SpectralIsta implements ChunkedTape {
     this.run('backward', { s: this.s, wantGx: gx !== null });
     if (gRe && gIm) {
       const len = cout * C * M;
-      const re = new Float64Array(len), im = new Float64Array(len);
+      const [re, im, Pr, Pi] = this.sum;
       sumChunks(this.acc, this.chunks, 2 * len, 0, len, re);
       sumChunks(this.acc, this.chunks, 2 * len, len, len, im);
       if (this.gram) {
-        // acc_{i,c,k} −= Σ_{c'} conj(W_{i,c',k})·P_k[c, c']
+        // acc_{i,c,k} −= Σ_{c'} conj(W_{i,c',k})·P_k[c, c']  (stored at [c', c])
         const pl = M * C * C;
-        const Pr = new Float64Array(pl), Pi = new Float64Array(pl);
         sumChunks(this.P, this.chunks, 2 * pl, 0, pl, Pr);
         sumChunks(this.P, this.chunks, 2 * pl, pl, pl, Pi);
         const { wRe: wr, wIm: wi } = this;
         for (let i = 0; i < cout; i++) {
           for (let c = 0; c < C; c++) {
             for (let c2 = 0; c2 < C; c2++) {
-              const a0 = (i * C + c) * M, w0 = (i * C + c2) * M;
+              const a0 = (i * C + c) * M, w0 = (i * C + c2) * M, o = (c2 * C + c) * M;
               for (let k = 0; k < M; k++) {
-                const o = (k * C + c) * C + c2, vr = wr[w0 + k], vi = wi[w0 + k];
-                re[a0 + k] -= vr * Pr[o] + vi * Pi[o];
-                im[a0 + k] -= vr * Pi[o] - vi * Pr[o];
+                const vr = wr[w0 + k], vi = wi[w0 + k], pr = Pr[o + k], pi = Pi[o + k];
+                re[a0 + k] -= vr * pr + vi * pi;
+                im[a0 + k] -= vr * pi - vi * pr;
               }
             }
           }
@@ -262,12 +224,15 @@ export class SpectralIsta implements ChunkedTape {
 
   runChunk(method: string, c: number, args: unknown): void {
     const [b0, b1] = chunkRange(c, this.chunks, this.spec.B);
-    this.scratch();
-    if (method === 'forward') this.forwardChunk(b0, b1, args as IstaSettings);
-    else {
-      const a = args as { s: IstaSettings; wantGx: boolean };
-      this.backwardChunk(c, b0, b1, a.s, a.wantGx);
+    const ws = this.ws;
+    if (method === 'forward') {
+      if (ws) this.forwardWasm(ws, b0, b1, args as IstaSettings);
+      else this.forwardChunk(b0, b1, args as IstaSettings);
+      return;
     }
+    const a = args as { s: IstaSettings; wantGx: boolean };
+    if (ws) this.backwardWasm(ws, c, b0, b1, a.s, a.wantGx);
+    else this.backwardChunk(c, b0, b1, a.s, a.wantGx);
   }
 
   private scratch(): void {
@@ -277,43 +242,27 @@ export class SpectralIsta implements ChunkedTape {
     for (const f of ['qr', 'qi', 'gxr', 'gxi'] as const) this[f] = grow(this[f], rows * M);
   }
 
-  /** out[oo + c·M + k] = Σ_{c'} A_k[c, c']·V[vo + c'·M + k] (Gram form), overwriting. */
-  private gramApply(vr: Float64Array, vi: Float64Array, vo: number, outR: Float64Array, outI: Float64Array, oo: number): void {
-    const { C, M } = this.spec;
-    const { Ar, Ai } = this;
-    outR.fill(0, oo, oo + C * M);
-    outI.fill(0, oo, oo + C * M);
-    for (let c = 0; c < C; c++) {
-      for (let c2 = 0; c2 < C; c2++) {
-        const y0 = oo + c * M, v0 = vo + c2 * M;
-        for (let k = 0; k < M; k++) {
-          const o = (k * C + c) * C + c2, xr = Ar[o], xi = Ai[o], zr = vr[v0 + k], zi = vi[v0 + k];
-          outR[y0 + k] += xr * zr - xi * zi;
-          outI[y0 + k] += xr * zi + xi * zr;
-        }
-      }
-    }
-  }
-
-  /** All T steps for samples [b0, b1): each step transforms the chunk's rows at once (one GEMM or a batch of FFTs). */
+  /** JS engine: all T steps for samples [b0, b1); each step transforms the chunk's rows at once. */
   private forwardChunk(b0: number, b1: number, s: IstaSettings): void {
     const { B, C, cout, N, M } = this.spec;
     const { T } = s;
-    const { zs, tr, signals, Zr, Zi, Rr, Ri, Br, Bi, wRe, wIm, ar, ai, br, bi, gram } = this;
+    this.scratch();
+    const { zs, tr, signals, Zr, Zi, Rr, Ri, Ar, Ai, Br, Bi, wRe, wIm, ar, ai, br, bi, gram } = this;
+    const Zr64 = Zr as Float64Array, Zi64 = Zi as Float64Array, Rr64 = Rr as Float64Array, Ri64 = Ri as Float64Array;
     const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M;
-    tr.forward(this.x, b0 * cout * N, nb * cout, Rr, Ri, b0 * OM);
+    tr.forward(this.x, b0 * cout * N, nb * cout, Rr64, Ri64, b0 * OM);
     if (gram) for (let j = 0; j < nb; j++) mixModes(Rr, Ri, (b0 + j) * OM, cout, C, wRe, wIm, M, true, Br, Bi, (b0 + j) * CM);
     for (let t = 1; t <= T; t++) {
       const prev = ((t - 2) * B + b0) * CN;
       const zsOff = ((t - 1) * B + b0) * CM;
-      if (t > 1) signals.forwardCodes(zs, prev, nb * C, Zr, Zi, zsOff);
+      if (t > 1) signals.forwardCodes(zs, prev, nb * C, Zr64, Zi64, zsOff);
       for (let j = 0; j < nb; j++) {
         const g0 = j * CM, x0 = (b0 + j) * OM;
         if (gram) {
           // G = WᴴX − A·Z
           const b = (b0 + j) * CM;
           if (t > 1) {
-            this.gramApply(Zr, Zi, zsOff + g0, ar, ai, g0);
+            mixModes(Zr, Zi, zsOff + g0, C, C, Ar, Ai, M, false, ar, ai, g0);
             for (let q = 0; q < CM; q++) { ar[g0 + q] = Br[b + q] - ar[g0 + q]; ai[g0 + q] = Bi[b + q] - ai[g0 + q]; }
           } else {
             ar.set(Br.subarray(b, b + CM), g0);
@@ -337,7 +286,8 @@ export class SpectralIsta implements ChunkedTape {
   private backwardChunk(c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
     const { B, C, cout, N, M } = this.spec;
     const { T, alpha } = s;
-    const { zs, tr, signals, Zr, Zi, Rr, Ri, wRe, wIm, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi, gram } = this;
+    this.scratch();
+    const { zs, tr, signals, Zr, Zi, Rr, Ri, Ar, Ai, wRe, wIm, ar: ur, ai: ui, br: hr, bi: hi, qr, qi, gxr, gxi, gram } = this;
     const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M, len = cout * C * M, n = nb * CN;
     const accRe = this.acc.subarray(c * 2 * len, c * 2 * len + len);
     const accIm = this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len);
@@ -359,20 +309,19 @@ export class SpectralIsta implements ChunkedTape {
         if (gram) {
           for (let q = 0; q < CM; q++) { gxr[u0 + q] += ur[u0 + q]; gxi[u0 + q] += ui[u0 + q]; }
           if (t === 1) continue;
-          // P_k[c, c'] += GU_c conj(Z_c') + Z_c conj(GU_c'); H = A·GU
+          // P_k[c', c] += GU_c conj(Z_c') + Z_c conj(GU_c'); H = A·GU
           for (let cc = 0; cc < C; cc++) {
             for (let c2 = 0; c2 < C; c2++) {
-              const a = u0 + cc * M, b = u0 + c2 * M, za = zsOff + cc * M, zb = zsOff + c2 * M;
+              const a = u0 + cc * M, b = u0 + c2 * M, za = zsOff + cc * M, zb = zsOff + c2 * M, o = (c2 * C + cc) * M;
               for (let k = 0; k < M; k++) {
-                const o = (k * C + cc) * C + c2;
                 const gar = ur[a + k], gai = ui[a + k], gbr = ur[b + k], gbi = ui[b + k];
                 const zar = Zr[za + k], zai = Zi[za + k], zbr = Zr[zb + k], zbi = Zi[zb + k];
-                Pr[o] += gar * zbr + gai * zbi + zar * gbr + zai * gbi;
-                Pi[o] += gai * zbr - gar * zbi + zai * gbr - zar * gbi;
+                Pr[o + k] += gar * zbr + gai * zbi + zar * gbr + zai * gbi;
+                Pi[o + k] += gai * zbr - gar * zbi + zai * gbr - zar * gbi;
               }
             }
           }
-          this.gramApply(ur, ui, u0, hr, hi, u0);
+          mixModes(ur, ui, u0, C, C, Ar, Ai, M, false, hr, hi, u0);
           continue;
         }
         // Q = W·GU; then in one pass over (i, c, k): acc += GU ⊗ conj(R) − Z^{t−1} ⊗ conj(Q) and H = Wᴴ Q; Σ_t Q
@@ -428,6 +377,161 @@ export class SpectralIsta implements ChunkedTape {
       const o = b0 * cout * N;
       const y = tr.inverse(gram ? qr : gxr, gram ? qi : gxi, 0, nb * cout);
       for (let q = 0; q < nb * cout * N; q++) this.gx[o + q] = alpha * y[q];
+    }
+    this.gTheta[c] = gTheta;
+  }
+
+  /**
+   * Reserves the chunk's WASM buffers (float counts; spectra [rows, ld]) and stages the weights as float32
+   * [cout, C, ld] (and A as [C, C, ld] in the Gram form). Returns the buffers' byte offsets.
+   */
+  private stageWasm(ws: WasmWorkspace, nb: number): Record<string, number> {
+    const { C, cout, N, M } = this.spec;
+    const { ld, gram } = this;
+    const CL = nb * C * ld, OL = nb * cout * ld, wide = nb * Math.max(C, cout) * ld;
+    ws.ensure({
+      z: nb * C * N, y: nb * Math.max(C, cout) * N, g: nb * C * N,
+      zr: CL, zi: CL, ur: CL, ui: CL, hr: CL, hi: CL, xr: OL, xi: OL, rr: OL, ri: OL, qr: OL, qi: OL, sr: wide, si: wide,
+      wr: cout * C * ld, wi: cout * C * ld, accR: cout * C * ld, accI: cout * C * ld,
+      Ar: gram ? C * C * ld : 0, Ai: gram ? C * C * ld : 0, Pr: gram ? C * C * ld : 0, Pi: gram ? C * C * ld : 0,
+    });
+    const stage = (src: Float64Array, rows: number, name: string) => {
+      const v = ws.view(name, rows * ld);
+      v.fill(0);
+      for (let r = 0; r < rows; r++) v.set(src.subarray(r * M, (r + 1) * M), r * ld);
+    };
+    stage(this.wRe, cout * C, 'wr');
+    stage(this.wIm, cout * C, 'wi');
+    if (gram) {
+      stage(this.Ar, C * C, 'Ar');
+      stage(this.Ai, C * C, 'Ai');
+    }
+    return ws.at;
+  }
+
+  /** WASM engine: the steps of `forwardChunk` with the chunk's signals and spectra in WASM memory. */
+  private forwardWasm(ws: WasmWorkspace, b0: number, b1: number, s: IstaSettings): void {
+    const { B, C, cout, N, T } = this.spec;
+    const { ld, gram, zs, Zr, Zi, Rr, Ri } = this;
+    const tr = this.tr as WasmRowTransform;
+    const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld;
+    const at = this.stageWasm(ws, nb);
+    const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
+    const X: [number, number] = [at.xr, at.xi], R: [number, number] = [at.rr, at.ri], Z: [number, number] = [at.zr, at.zi];
+    // X, kept for the backward; Gram form: Wᴴ X into the scratch s
+    ws.view('y', nb * cout * N).set(this.x.subarray(b0 * cout * N, b1 * cout * N));
+    tr.forwardRaw(at.y, nb * cout, at.xr, at.xi, 0);
+    Rr.set(ws.view('xr', nb * OL), b0 * OL);
+    Ri.set(ws.view('xi', nb * OL), b0 * OL);
+    const S: [number, number] = [at.sr, at.si], G: [number, number] = [at.ur, at.ui];
+    if (gram) ws.cmix(nb, cout, C, ld, W, true, X, S);
+    for (let t = 1; t <= T; t++) {
+      const zo = ((t - 1) * B + b0) * CL;
+      if (t > 1) {
+        tr.forwardRaw(at.z, nb * C, at.zr, at.zi, 0);
+        Zr.set(ws.view('zr', nb * CL), zo);
+        Zi.set(ws.view('zi', nb * CL), zo);
+      }
+      // Gram: G = WᴴX − A·Z; direct: R = X − W·Z (kept), G = Wᴴ·R
+      let g = G;
+      if (gram) {
+        if (t > 1) ws.cmix(nb, C, C, ld, A, false, Z, G, S);
+        else g = S;
+      } else {
+        let r = X;
+        if (t > 1) {
+          ws.cmix(nb, C, cout, ld, W, false, Z, R, X);
+          const ro = ((t - 1) * B + b0) * OL;
+          Rr.set(ws.view('rr', nb * OL), ro);
+          Ri.set(ws.view('ri', nb * OL), ro);
+          r = R;
+        }
+        ws.cmix(nb, cout, C, ld, W, true, r, G);
+      }
+      tr.inverseRaw(g[0], g[1], nb * C, at.y, 0);
+      ws.shrinkStep(at.z, at.y, nb * CN, s.alpha, s.theta, s.oneSided, t === 1);
+      zs.set(ws.view('z', nb * CN), ((t - 1) * B + b0) * CN);
+    }
+  }
+
+  /** WASM engine: the steps of `backwardChunk`; the weight-gradient sums accumulate in float32 within the chunk. */
+  private backwardWasm(ws: WasmWorkspace, c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
+    const { B, C, cout, N, M, T } = this.spec;
+    const { ld, gram, zs, Zr, Zi, Rr, Ri } = this;
+    const { alpha } = s;
+    const tr = this.tr as WasmRowTransform;
+    const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld, n = nb * CN;
+    const at = this.stageWasm(ws, nb);
+    const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
+    const U: [number, number] = [at.ur, at.ui], Z: [number, number] = [at.zr, at.zi], R: [number, number] = [at.rr, at.ri];
+    const Q: [number, number] = [at.qr, at.qi], H: [number, number] = [at.hr, at.hi], S: [number, number] = [at.sr, at.si];
+    const acc: [number, number] = [at.accR, at.accI], P: [number, number] = [at.Pr, at.Pi];
+    // S = Σ_t GU (Gram form, [nb, C, ld]) or Σ_t Q (direct form, [nb, cout, ld])
+    const sl = nb * (gram ? CL : OL);
+    for (const name of ['sr', 'si']) ws.view(name, sl).fill(0);
+    for (const name of ['accR', 'accI']) ws.view(name, cout * CL).fill(0);
+    if (gram) for (const name of ['Pr', 'Pi']) ws.view(name, C * CL).fill(0);
+    ws.view('g', n).set(this.gzT.subarray(b0 * CN, b0 * CN + n));
+    let gTheta = 0;
+    for (let t = T; t >= 1; t--) {
+      ws.view('z', n).set(zs.subarray(((t - 1) * B + b0) * CN, ((t - 1) * B + b0) * CN + n));
+      gTheta -= ws.maskGrad(at.g, at.z, n);
+      tr.forwardRaw(at.g, nb * C, at.ur, at.ui, 0);
+      const zo = ((t - 1) * B + b0) * CL;
+      if (t > 1) {
+        ws.view('zr', nb * CL).set(Zr.subarray(zo, zo + nb * CL));
+        ws.view('zi', nb * CL).set(Zi.subarray(zo, zo + nb * CL));
+      }
+      if (gram) {
+        ws.axpy(at.sr, at.ur, sl, 1);
+        ws.axpy(at.si, at.ui, sl, 1);
+        if (t === 1) break;
+        // P[c', c] += GU_c conj(Z_c') + Z_c conj(GU_c'); H = A·GU
+        ws.couter(nb, C, C, ld, U, Z, P);
+        ws.couter(nb, C, C, ld, Z, U, P);
+        ws.cmix(nb, C, C, ld, A, false, U, H);
+      } else {
+        // Q = W·GU; acc += GU ⊗ conj(R^t) − Z^{t−1} ⊗ conj(Q); H = Wᴴ Q; Σ_t Q
+        const ro = ((t - 1) * B + b0) * OL;
+        ws.view('rr', nb * OL).set(Rr.subarray(ro, ro + nb * OL));
+        ws.view('ri', nb * OL).set(Ri.subarray(ro, ro + nb * OL));
+        ws.cmix(nb, C, cout, ld, W, false, U, Q);
+        ws.couter(nb, C, cout, ld, U, R, acc);
+        ws.axpy(at.sr, at.qr, sl, 1);
+        ws.axpy(at.si, at.qi, sl, 1);
+        if (t === 1) break;
+        ws.couter(nb, C, cout, ld, Z, Q, acc, true);
+        ws.cmix(nb, cout, C, ld, W, true, Q, H);
+      }
+      // gz^{t−1} = gu − α·DᵀD gu
+      tr.inverseRaw(at.hr, at.hi, nb * C, at.y, 0);
+      ws.axpy(at.g, at.y, n, -alpha);
+    }
+    let gxs = S;
+    if (gram) {
+      // acc += S ⊗ conj(X); Σ_t Q = W·S
+      ws.view('xr', nb * OL).set(Rr.subarray(b0 * OL, b1 * OL));
+      ws.view('xi', nb * OL).set(Ri.subarray(b0 * OL, b1 * OL));
+      ws.couter(nb, C, cout, ld, S, [at.xr, at.xi], acc);
+      if (wantGx) ws.cmix(nb, C, cout, ld, W, false, S, Q);
+      gxs = Q;
+    }
+    if (wantGx) {
+      tr.inverseRaw(gxs[0], gxs[1], nb * cout, at.y, 0);
+      const y = ws.view('y', nb * cout * N), o = b0 * cout * N;
+      for (let q = 0; q < nb * cout * N; q++) this.gx[o + q] = alpha * y[q];
+    }
+    // chunk sums out as float64 [rows, M]
+    const len = cout * C * M, pl = C * C * M;
+    const out = (name: string, rows: number, dst: Float64Array, o: number) => {
+      const v = ws.view(name, rows * ld);
+      for (let r = 0; r < rows; r++) dst.set(v.subarray(r * ld, r * ld + M), o + r * M);
+    };
+    out('accR', cout * C, this.acc, c * 2 * len);
+    out('accI', cout * C, this.acc, c * 2 * len + len);
+    if (gram) {
+      out('Pr', C * C, this.P, c * 2 * pl);
+      out('Pi', C * C, this.P, c * 2 * pl + pl);
     }
     this.gTheta[c] = gTheta;
   }

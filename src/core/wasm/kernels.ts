@@ -13,11 +13,13 @@ interface KernelExports {
   sgemm(M: number, N: number, K: number, alpha: number, a: number, b: number, beta: number, c: number): void;
   dftForward(rows: number, N: number, M: number, x: number, cosT: number, sinT: number, a: number, d: number, re: number, im: number): void;
   dftInverse(rows: number, N: number, M: number, re: number, im: number, cosT: number, sinT: number, c: number, s: number, out: number): void;
-  rfftRows(rows: number, N: number, M: number, scale: number, x: number, re: number, im: number, twr: number, twi: number, wr: number, wi: number, buf: number): void;
-  irfftRows(rows: number, N: number, M: number, re: number, im: number, out: number, twr: number, twi: number, wr: number, wi: number, buf: number): void;
+  rfftRows(rows: number, N: number, M: number, ld: number, scale: number, x: number, re: number, im: number, twr: number, twi: number, wr: number, wi: number, buf: number): void;
+  irfftRows(rows: number, N: number, M: number, ld: number, re: number, im: number, out: number, twr: number, twi: number, wr: number, wi: number, buf: number): void;
   shrinkStep(z: number, y: number, n: number, alpha: number, theta: number, oneSided: number, first: number): void;
   maskGrad(gz: number, z: number, n: number): number;
   axpy(y: number, x: number, n: number, a: number): void;
+  cmix(nb: number, src: number, dst: number, ld: number, wr: number, wi: number, adjoint: number, sr: number, si: number, yr: number, yi: number, sub: number, xr: number, xi: number): void;
+  couter(nb: number, na: number, nj: number, ld: number, ar: number, ai: number, br: number, bi: number, accR: number, accI: number, negate: number): void;
 }
 
 let kernels: KernelExports | null | undefined;
@@ -114,38 +116,49 @@ function resident(k: KernelExports, n: number, data?: ArrayLike<number>): number
 }
 
 /**
- * A row transform of float32 rows in WASM (the contract of kernels/dft.ts `RowTransform`). The `…At`/`…To`
- * entry points take rows already in WASM memory (byte offsets), so a caller keeping its signals there
- * (`WasmSignals`) copies nothing; the array entry points stage through the per-call operand area.
+ * A row transform of float32 rows in WASM (the contract of kernels/dft.ts `RowTransform`). The `…Raw` entry
+ * points take rows and spectra in WASM memory (byte offsets; spectra as float32 rows of `ld` = M rounded up to
+ * a multiple of 4, entries M … ld − 1 zero), so a caller keeping its signals and spectra there (`WasmWorkspace`)
+ * copies nothing; the array entry points stage through the per-call operand area.
  */
 export abstract class WasmRowTransform {
-  constructor(protected readonly k: KernelExports, readonly N: number, readonly M: number) {}
+  /** Row stride of the spectra in WASM memory: M rounded up to a multiple of 4 (whole f32x4 vectors). */
+  readonly ld: number;
 
-  /** re/im[off + r·M + j] = (1/N)·Σ_n x_r[n]·e^{−2πijn/N} for the rows at byte offset x. */
-  abstract forwardAt(x: number, rows: number, re: Float64Array, im: Float64Array, off: number): void;
+  constructor(protected readonly k: KernelExports, readonly N: number, readonly M: number) {
+    this.ld = (M + 3) & ~3;
+  }
 
-  /** Rows Σ_{|j|<M} Y_j e^{2πijn/N} (Hermitian extension) from re/im at off, written to byte offset out. */
-  abstract inverseTo(re: Float64Array, im: Float64Array, off: number, rows: number, out: number): void;
+  /** re/im[r·ld + j] = (1/N)·Σ_n x_r[n]·e^{−2πijn/N} for the rows at byte offset x; scratch above byte `free`. */
+  abstract forwardRaw(x: number, rows: number, re: number, im: number, free: number): void;
+
+  /** Rows Σ_{|j|<M} Y_j e^{2πijn/N} (Hermitian extension) from spectra re/im [rows, ld] to byte offset out; scratch above byte `free`. */
+  abstract inverseRaw(re: number, im: number, rows: number, out: number, free: number): void;
 
   forward(src: ArrayLike<number>, srcOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
-    const n = rows * this.N;
-    const [x] = operandViews(this.k, [n]);
+    const { N, M, ld } = this, n = rows * N;
+    const [x, yr, yi] = operandViews(this.k, [n, rows * ld, rows * ld]);
     if (src instanceof Float32Array || src instanceof Float64Array) x.set(src.subarray(srcOff, srcOff + n));
     else for (let i = 0; i < n; i++) x[i] = src[srcOff + i];
-    this.forwardAt(x.byteOffset, rows, re, im, off);
+    this.forwardRaw(x.byteOffset, rows, yr.byteOffset, yi.byteOffset, yi.byteOffset + 4 * rows * ld);
+    for (let r = 0; r < rows; r++) {
+      re.set(yr.subarray(r * ld, r * ld + M), off + r * M);
+      im.set(yi.subarray(r * ld, r * ld + M), off + r * M);
+    }
   }
 
-  /** `inverseTo` a per-call buffer, returned as a view (valid until the thread's next WASM call). */
+  /** The inverse into a per-call buffer, returned as a view (valid until the thread's next WASM call). */
   inverse(re: Float64Array, im: Float64Array, off: number, rows: number): Float32Array {
-    const n = rows * this.N;
-    const o = operandViews(this.k, [n])[0].byteOffset;
-    this.inverseTo(re, im, off, rows, o);
-    return new Float32Array(this.k.memory.buffer, o, n);
-  }
-
-  /** Operand views placed above the live rows [at, at + 4·floats). */
-  protected operands(sizes: number[], at: number, floats: number): Float32Array[] {
-    return operandViews(this.k, sizes, at + 4 * floats);
+    const { N, M, ld } = this;
+    const [out, yr, yi] = operandViews(this.k, [rows * N, rows * ld, rows * ld]);
+    for (let r = 0; r < rows; r++) {
+      yr.set(re.subarray(off + r * M, off + (r + 1) * M), r * ld);
+      yi.set(im.subarray(off + r * M, off + (r + 1) * M), r * ld);
+      yr.fill(0, r * ld + M, (r + 1) * ld);
+      yi.fill(0, r * ld + M, (r + 1) * ld);
+    }
+    this.inverseRaw(yr.byteOffset, yi.byteOffset, rows, out.byteOffset, yi.byteOffset + 4 * rows * ld);
+    return out;
   }
 }
 
@@ -172,22 +185,16 @@ export class WasmFft extends WasmRowTransform {
     return t.every((o) => o >= 0) ? new WasmFft(k, N, M, t) : null;
   }
 
-  forwardAt(x: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
-    const { N, M } = this;
-    const [yr, yi, buf] = this.operands([rows * M, rows * M, 4 * (2 * N + 2)], x, rows * N);
+  forwardRaw(x: number, rows: number, re: number, im: number, free: number): void {
+    const [buf] = operandViews(this.k, [4 * (2 * this.N + 2)], free);
     const [twr, twi, wr, wi] = this.t;
-    this.k.rfftRows(rows, N, M, 1 / N, x, yr.byteOffset, yi.byteOffset, twr, twi, wr, wi, buf.byteOffset);
-    re.set(yr, off);
-    im.set(yi, off);
+    this.k.rfftRows(rows, this.N, this.M, this.ld, 1 / this.N, x, re, im, twr, twi, wr, wi, buf.byteOffset);
   }
 
-  inverseTo(re: Float64Array, im: Float64Array, off: number, rows: number, out: number): void {
-    const { N, M } = this;
-    const [yr, yi, buf] = this.operands([rows * M, rows * M, 4 * (2 * N + 2)], out, rows * N);
-    yr.set(re.subarray(off, off + rows * M));
-    yi.set(im.subarray(off, off + rows * M));
+  inverseRaw(re: number, im: number, rows: number, out: number, free: number): void {
+    const [buf] = operandViews(this.k, [4 * (2 * this.N + 2)], free);
     const [twr, twi, wr, wi] = this.t;
-    this.k.irfftRows(rows, N, M, yr.byteOffset, yi.byteOffset, out, twr, twi, wr, wi, buf.byteOffset);
+    this.k.irfftRows(rows, this.N, this.M, this.ld, re, im, out, twr, twi, wr, wi, buf.byteOffset);
   }
 }
 
@@ -204,21 +211,21 @@ export class WasmDft extends WasmRowTransform {
   }
 
   /**
-   * Tables: forward [H, M] cos(2πkn/N)/N and −sin(2πkn/N)/N; inverse [M, H] c_k·cos and c'_k·sin (c = 1 at
+   * Tables: forward [H, ld] cos(2πkn/N)/N and −sin(2πkn/N)/N; inverse [ld, H] c_k·cos and c'_k·sin (c = 1 at
    * DC and Nyquist, else 2; c' = 0 there, so their imaginary parts never act). `trig(r)` gives the exact
    * [cos, sin] of 2πr/N. Null when WASM SIMD is unavailable.
    */
   static create(N: number, M: number, trig: (r: number) => [number, number]): WasmDft | null {
     const k = load();
     if (!k) return null;
-    const H = (N >> 1) + 1;
-    const fc = new Float64Array(H * M), fs = new Float64Array(H * M), ic = new Float64Array(M * H), is = new Float64Array(M * H);
+    const H = (N >> 1) + 1, ld = (M + 3) & ~3;
+    const fc = new Float64Array(H * ld), fs = new Float64Array(H * ld), ic = new Float64Array(ld * H), is = new Float64Array(ld * H);
     for (let n = 0; n < H; n++) {
       for (let j = 0; j < M; j++) {
         const [c, s] = trig(j * n);
         const single = j === 0 || 2 * j === N;
-        fc[n * M + j] = c / N;
-        fs[n * M + j] = -s / N;
+        fc[n * ld + j] = c / N;
+        fs[n * ld + j] = -s / N;
         ic[j * H + n] = (single ? 1 : 2) * c;
         is[j * H + n] = single ? 0 : 2 * s;
       }
@@ -227,76 +234,87 @@ export class WasmDft extends WasmRowTransform {
     return t.every((o) => o >= 0) ? new WasmDft(k, N, M, t) : null;
   }
 
-  forwardAt(x: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
-    const { N, M, H } = this;
-    const [a, d, yr, yi] = this.operands([rows * H, rows * H, rows * M, rows * M], x, rows * N);
-    this.k.dftForward(rows, N, M, x, this.t[0], this.t[1], a.byteOffset, d.byteOffset, yr.byteOffset, yi.byteOffset);
-    re.set(yr, off);
-    im.set(yi, off);
+  // the tables have ld columns (forward) or rows (inverse), zero beyond M, so the GEMMs run with M = ld
+  forwardRaw(x: number, rows: number, re: number, im: number, free: number): void {
+    const [a, d] = operandViews(this.k, [rows * this.H, rows * this.H], free);
+    this.k.dftForward(rows, this.N, this.ld, x, this.t[0], this.t[1], a.byteOffset, d.byteOffset, re, im);
   }
 
-  inverseTo(re: Float64Array, im: Float64Array, off: number, rows: number, out: number): void {
-    const { N, M, H } = this;
-    const [yr, yi, c, s] = this.operands([rows * M, rows * M, rows * H, rows * H], out, rows * N);
-    yr.set(re.subarray(off, off + rows * M));
-    yi.set(im.subarray(off, off + rows * M));
-    this.k.dftInverse(rows, N, M, yr.byteOffset, yi.byteOffset, this.t[2], this.t[3], c.byteOffset, s.byteOffset, out);
+  inverseRaw(re: number, im: number, rows: number, out: number, free: number): void {
+    const [c, s] = operandViews(this.k, [rows * this.H, rows * this.H], free);
+    this.k.dftInverse(rows, this.N, this.ld, re, im, this.t[2], this.t[3], c.byteOffset, s.byteOffset, out);
   }
 }
 
 /**
- * This thread's three float32 buffers in WASM memory for a chunk's code signals during the ISTA steps — the
- * codes z (also the forward transform's input), the inverse transform's output y, the code gradient g — with
- * the SIMD elementwise steps on them. Grown (never shrunk) to the largest chunk seen.
+ * This thread's named float32 buffers in WASM memory (resident, grown to the largest request, never shrunk) and
+ * the SIMD kernels on them, all addressed by byte offset: the fused spectral ISTA keeps a chunk's code signals
+ * and their spectra here between the transforms and the mode mixing. Contents are only meaningful within one
+ * caller's run (every user of the thread's workspace shares it).
  */
-export class WasmSignals {
-  private cap = 0;
-  /** byte offsets of z, y, g */
-  z = 0;
-  y = 0;
-  g = 0;
+export class WasmWorkspace {
+  private readonly cap = new Map<string, number>();
+  /** byte offset of each named buffer */
+  readonly at: Record<string, number> = {};
 
   private constructor(private readonly k: KernelExports) {}
 
   /** Null without WASM SIMD. */
-  static create(): WasmSignals | null {
+  static create(): WasmWorkspace | null {
     const k = load();
-    return k ? new WasmSignals(k) : null;
+    return k ? new WasmWorkspace(k) : null;
   }
 
-  /** Room for n floats in each buffer. */
-  ensure(n: number): void {
-    if (n <= this.cap) return;
-    const [z, y, g] = [0, 1, 2].map(() => resident(this.k, n));
-    if (z < 0 || y < 0 || g < 0) throw new RangeError(`WasmSignals: cannot grow WASM memory for ${n} floats`);
-    Object.assign(this, { z, y, g, cap: n });
+  /** Room for `sizes[name]` floats in each named buffer (contents of a grown buffer are lost). */
+  ensure(sizes: Record<string, number>): void {
+    for (const [name, n] of Object.entries(sizes)) {
+      if ((this.cap.get(name) ?? -1) >= n) continue;
+      const o = resident(this.k, n);
+      if (o < 0) throw new RangeError(`WasmWorkspace: cannot grow WASM memory for buffer ${name} of ${n} floats`);
+      this.at[name] = o;
+      this.cap.set(name, n);
+    }
   }
 
-  /** A view of n floats at byte offset p (fresh: memory growth detaches old views). */
-  view(p: number, n: number): Float32Array {
-    return new Float32Array(this.k.memory.buffer, p, n);
+  /** A view of n floats of buffer `name` from float index `off` (fresh: memory growth detaches old views). */
+  view(name: string, n: number, off = 0): Float32Array {
+    return new Float32Array(this.k.memory.buffer, this.at[name] + 4 * off, n);
   }
 
-  /** z = S_θ(z + α·y) on n floats (first step: z = S_θ(α·y)). */
-  shrinkStep(n: number, alpha: number, theta: number, oneSided: boolean, first: boolean): void {
-    this.k.shrinkStep(this.z, this.y, n, alpha, theta, oneSided ? 1 : 0, first ? 1 : 0);
+  /** z = S_θ(z + α·y) on n floats (first step: z = S_θ(α·y)); byte offsets. */
+  shrinkStep(z: number, y: number, n: number, alpha: number, theta: number, oneSided: boolean, first: boolean): void {
+    this.k.shrinkStep(z, y, n, alpha, theta, oneSided ? 1 : 0, first ? 1 : 0);
   }
 
-  /** g = g ⊙ [z ≠ 0]; returns Σ g·sign(z). */
-  maskGrad(n: number): number {
-    return this.k.maskGrad(this.g, this.z, n);
+  /** g = g ⊙ [z ≠ 0] on n floats; returns Σ g·sign(z). */
+  maskGrad(g: number, z: number, n: number): number {
+    return this.k.maskGrad(g, z, n);
   }
 
-  /** g += a·y. */
-  axpy(n: number, a: number): void {
-    this.k.axpy(this.g, this.y, n, a);
+  /** y += a·x on n floats. */
+  axpy(y: number, x: number, n: number, a: number): void {
+    this.k.axpy(y, x, n, a);
+  }
+
+  /**
+   * Mode mixing, SIMD over modes (rows of ld floats, ld a multiple of 4): Y[b, d] = Σ_s op(W)[d, s] ⊙ S[b, s] for
+   * b < nb, op(W)[d, s] = W[d, s] (W [dst, src, ld]) or conj(W[s, d]) when adjoint (W [src, dst, ld]); S [nb, src, ld],
+   * Y [nb, dst, ld]; with x = [xr, xi] (may be Y), Y = X − that. Each pair is (re, im) byte offsets.
+   */
+  cmix(nb: number, src: number, dst: number, ld: number, w: [number, number], adjoint: boolean, sIn: [number, number], y: [number, number], x?: [number, number]): void {
+    this.k.cmix(nb, src, dst, ld, w[0], w[1], adjoint ? 1 : 0, sIn[0], sIn[1], y[0], y[1], x ? 1 : 0, x ? x[0] : 0, x ? x[1] : 0);
+  }
+
+  /** acc[j, a] ±= Σ_{b<nb} A[b, a] ⊙ conj(Bm[b, j]) per mode: A [nb, na, ld], Bm [nb, nj, ld], acc [nj, na, ld]; (re, im) byte offsets. */
+  couter(nb: number, na: number, nj: number, ld: number, a: [number, number], bm: [number, number], acc: [number, number], negate = false): void {
+    this.k.couter(nb, na, nj, ld, a[0], a[1], bm[0], bm[1], acc[0], acc[1], negate ? 1 : 0);
   }
 }
 
-let signals: WasmSignals | null | undefined;
+let workspace: WasmWorkspace | null | undefined;
 
-/** This thread's `WasmSignals`, or null without WASM SIMD. */
-export function wasmSignals(): WasmSignals | null {
-  if (signals === undefined) signals = WasmSignals.create();
-  return signals;
+/** This thread's `WasmWorkspace`, or null without WASM SIMD. */
+export function wasmWorkspace(): WasmWorkspace | null {
+  if (workspace === undefined) workspace = WasmWorkspace.create();
+  return workspace;
 }
