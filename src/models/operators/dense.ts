@@ -2,11 +2,10 @@
  * Dense dictionary (SAE, and the lifted D_L of L-SAE): D ∈ R^{m×p}, atoms are columns.
  * Codes z: [B, p]; signals x: [B, m].
  */
-import { noGrad } from '../../core/autodiff.js';
-import { gemm } from '../../core/kernels/matmul.js';
+import { spectralNormSqDense } from '../../core/kernels/eigen.js';
 import { matmul } from '../../core/ops/matmul.js';
 import { expectShape, Tensor } from '../../core/tensor.js';
-import { powerIteration, type DictionaryOperator, type ParameterBlock } from './operator.js';
+import type { DictionaryOperator, ParameterBlock } from './operator.js';
 
 export class DenseDictionary implements DictionaryOperator {
   readonly kind = 'dense' as const;
@@ -39,21 +38,13 @@ export class DenseDictionary implements DictionaryOperator {
     return matmul(x, this.D);
   }
 
-  /** Largest eigenvalue of the smaller Gram matrix (DᵀD or DDᵀ). */
+  /**
+   * ‖D‖²: the top eigenvalue of the smaller Gram matrix (D·Dᵀ or Dᵀ·D, float64) by a dense symmetric eigensolve
+   * (core/kernels/eigen.ts), exact to round-off and a pure function of D (no cached start vector, so a resumed
+   * run computes the same α bit for bit). O(m·p·min(m, p)).
+   */
   normSq(): number {
-    return noGrad(() => {
-      const [m, p] = [this.outChannels, this.atoms];
-      const n = Math.min(m, p);
-      const G = new Float64Array(n * n);
-      // m ≤ p: G = D·Dᵀ ([m, m]); else G = Dᵀ·D ([p, p])
-      if (m <= p) gemm(false, true, m, m, p, 1, this.D.data, this.D.data, 0, G);
-      else gemm(true, false, p, p, m, 1, this.D.data, this.D.data, 0, G);
-      const w = new Float64Array(n);
-      return powerIteration((v) => {
-        gemm(false, false, n, 1, n, 1, G, v, 0, w);
-        return w.slice();
-      }, n);
-    });
+    return spectralNormSqDense(this.D.data, this.outChannels, this.atoms);
   }
 
   minResolution(): number {
