@@ -9,6 +9,7 @@ import { evaluate, fitCalibration, type Metrics } from '../train/evaluate.js';
 import type { LabelledBatch } from '../train/source.js';
 import { UsageError } from './errors.js';
 import { commandAction, loadRun, readDataFile } from './runfolder.js';
+import { parseThreads, runWithThreads, threadsOption } from './threads.js';
 
 /** A data file as a labelled batch in the model's layout and dtype. */
 async function labelled(model: SparseAutoencoder, file: string): Promise<{ batch: LabelledBatch; truth: Awaited<ReturnType<typeof readDataFile>>['truth'] }> {
@@ -45,17 +46,15 @@ export function register(program: Command): void {
     .requiredOption('--data <file>', 'dataset bundle (.safetensors, with truth) or array (.npy)')
     .option('--calibrate <file>', '1-sparse data at the training resolution: fit the read-out there, apply it to --data')
     .option('--json', 'print one JSON object on stdout')
+    .addOption(threadsOption())
     .action(
-      commandAction('eval', async (opts: { checkpoint: string; data: string; calibrate?: string; json?: boolean }) => {
+      commandAction('eval', async (opts: { checkpoint: string; data: string; calibrate?: string; json?: boolean; threads?: string }) => {
+        const threads = parseThreads(opts.threads);
         const { model, step } = await loadRun(opts.checkpoint);
         const { batch, truth } = await labelled(model, opts.data);
-        let calibration;
-        if (opts.calibrate) {
-          const cal = await labelled(model, opts.calibrate);
-          if (!cal.truth?.oneSparse || !cal.batch.occurrences) throw new UsageError(`--calibrate ${opts.calibrate}: needs 1-sparse data with truth occurrences`);
-          calibration = fitCalibration(model, cal.batch);
-        }
-        const metrics = evaluate(model, batch, truth, { calibration });
+        const cal = opts.calibrate ? await labelled(model, opts.calibrate) : null;
+        if (cal && (!cal.truth?.oneSparse || !cal.batch.occurrences)) throw new UsageError(`--calibrate ${opts.calibrate}: needs 1-sparse data with truth occurrences`);
+        const metrics = await runWithThreads(threads, () => evaluate(model, batch, truth, { calibration: cal ? fitCalibration(model, cal.batch) : undefined }));
         const [count, , N] = batch.x.shape;
         const summary = { checkpoint: opts.checkpoint, data: opts.data, model: model.config.model, step, count, resolution: model.functional ? N : null, truth: truth !== null, metrics };
         if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -11,6 +11,7 @@ import type { SparseAutoencoder } from '../models/sae.js';
 import { inferAll } from '../train/evaluate.js';
 import { UsageError } from './errors.js';
 import { commandAction, loadRun } from './runfolder.js';
+import { parseThreads, runWithThreads, threadsOption } from './threads.js';
 
 /** Reads the input array: a `.npy`, or tensor `x` of a `.safetensors`. */
 async function readInput(file: string): Promise<NdArray<'float32' | 'float64'>> {
@@ -67,8 +68,10 @@ export function register(program: Command): void {
     .requiredOption('--input <file>', 'x.npy or data.safetensors (tensor x): [..., m] or [..., c_in, N] ([..., N] when c_in = 1)')
     .requiredOption('--out <file>', 'output .safetensors (tensors codes and reconstruction)')
     .option('--chunk <n>', 'signals per inference call', '256')
+    .addOption(threadsOption())
     .action(
-      commandAction('infer', async (opts: { checkpoint: string; input: string; out: string; chunk: string }) => {
+      commandAction('infer', async (opts: { checkpoint: string; input: string; out: string; chunk: string; threads?: string }) => {
+        const threads = parseThreads(opts.threads);
         const chunk = Number(opts.chunk);
         if (!Number.isInteger(chunk) || chunk < 1) throw new UsageError(`--chunk: must be a positive integer, got ${JSON.stringify(opts.chunk)}`);
         if (!/\.safetensors$/i.test(opts.out)) throw new UsageError(`--out ${opts.out}: expected a .safetensors file name`);
@@ -78,12 +81,12 @@ export function register(program: Command): void {
         if (batchShape[0] === 0) throw new UsageError(`${opts.input}: input has no signals (shape [${input.shape.join(', ')}])`);
         const x = new Tensor(input.data, batchShape);
         model.checkInput(x);
-        const { codes, reconstruction, codeShape } = inferAll(model, x, chunk);
+        const { codes, reconstruction, codeShape } = await runWithThreads(threads, () => inferAll(model, x, chunk));
         await writeSafetensors(opts.out, {
           codes: asModelDtype(codes, model, [...lead, ...codeShape.slice(1)]),
           reconstruction: asModelDtype(reconstruction, model, [...input.shape]),
         });
-        process.stderr.write(`infer: ${batchShape[0]} signal${batchShape[0] === 1 ? '' : 's'}${model.functional ? ` at N = ${batchShape[2]}` : ''} → ${opts.out}\n`);
+        process.stderr.write(`infer: ${batchShape[0]} signal${batchShape[0] === 1 ? '' : 's'}${model.functional ? ` at N = ${batchShape[2]}` : ''} on ${threads} thread${threads === 1 ? '' : 's'} → ${opts.out}\n`);
       }),
     );
 }

@@ -3,6 +3,8 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { FIGURES, reproduce, type FigureName, type ProgressBar } from '../experiments/reproduce.js';
 import { UsageError } from './errors.js';
+import { commandAction } from './runfolder.js';
+import { parseThreads, runWithThreads, threadsOption } from './threads.js';
 
 /** A bar per figure on a TTY; otherwise a plain line at every 10 % of the work. */
 function progressBar(figure: FigureName, total: number): ProgressBar {
@@ -47,15 +49,18 @@ export function registerReproduce(program: Command): void {
     .option('--quick', 'tiny sizes, fewer seeds and steps (all figures in about 2 minutes)')
     .option('--seeds <n>', 'seeds per figure (default 5; --quick: 2)')
     .option('--out <dir>', 'report folder', 'report')
-    .action(async (args: string[], opts: { quick?: boolean; seeds?: string; out: string }) => {
+    .addOption(threadsOption())
+    .action(commandAction('reproduce', async (args: string[], opts: { quick?: boolean; seeds?: string; out: string; threads?: string }) => {
       const figures = parseFigures(args);
+      const threads = parseThreads(opts.threads);
       let seeds: number | undefined;
       if (opts.seeds !== undefined) {
         seeds = Number(opts.seeds);
         if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`reproduce: --seeds must be a positive integer, got '${opts.seeds}'`);
       }
       const command = ['saeno reproduce', ...args, ...(opts.quick ? ['--quick'] : []), ...(seeds ? ['--seeds', String(seeds)] : []), '--out', opts.out].join(' ');
-      const result = await reproduce({ figures, mode: opts.quick ? 'quick' : 'full', seeds, out: opts.out, progress: progressBar, command });
+      process.stderr.write(`reproduce: ${figures.join(', ')} on ${threads} thread${threads === 1 ? '' : 's'} → ${opts.out}\n`);
+      const result = await runWithThreads(threads, () => reproduce({ figures, mode: opts.quick ? 'quick' : 'full', seeds, out: opts.out, progress: progressBar, command }));
       for (const f of result.figures) {
         for (const v of f.verdicts) process.stdout.write(`${f.name.padEnd(5)}  ${(v.held ? 'held' : 'NOT HELD').padEnd(8)}  ${v.number.padEnd(28)}  ${v.claim}\n`);
       }
@@ -63,5 +68,5 @@ export function registerReproduce(program: Command): void {
       if (result.failed.length > 0) {
         throw new Error(`reproduce: ${result.failed.map((f) => `${f.name} failed: ${f.error}`).join('; ')}`);
       }
-    });
+    }));
 }

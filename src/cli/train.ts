@@ -1,7 +1,7 @@
 /**
  * `saeno train`: flags and/or a config file (JSON or YAML, flat keys = camelCase flags, strict)
  * → a model, a data source and a trainer → a run folder with checkpoints and `log.jsonl`.
- * `--resume` continues a run folder bit-identically.
+ * `--resume` continues a run folder bit-identically; `--threads` changes the wall time only (bit-identical results).
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -31,6 +31,7 @@ import {
   readConfigFile,
   validateOptions,
 } from './generator-flags.js';
+import { parseThreads, runWithThreads, threadsOption } from './threads.js';
 import { commandAction, holdsRun, loadRun, loadState, makeRunFolder, readDataFile, RunLog, runPaths, signalLayout, truncateLog, writeCheckpoint, type LoadedData } from './runfolder.js';
 
 const positiveInt = intValue.refine((v) => v > 0, 'must be a positive integer');
@@ -327,12 +328,15 @@ export function register(program: Command): void {
     .option('--data-seed <n>', 'online: seed of the generator (its truth); default --seed')
     .option('--eval-every <n>', 'evaluate and checkpoint every n steps')
     .option('--eval-count <n>', 'signals in the evaluation set')
-    .option('--quiet', 'no progress output');
+    .option('--quiet', 'no progress output')
+    .addOption(threadsOption());
   addGeneratorOptions(cmd);
   cmd.action(
     commandAction('train', async (_opts: unknown, command: Command) => {
-      const flags = validateOptions(optionsSchema, cliValues(command, ['config', 'resume', 'quiet']), null) as Options;
+      const flags = validateOptions(optionsSchema, cliValues(command, ['config', 'resume', 'quiet', 'threads']), null) as Options;
       const { config, resume, quiet } = command.opts() as { config?: string; resume?: boolean; quiet?: boolean };
+      // a machine setting, not a run setting: not in config.json, free to change on --resume
+      const threads = parseThreads((command.opts() as { threads?: string }).threads);
       const fromFile = config ? (validateOptions(optionsSchema, await readConfigFile(config), config) as Options) : {};
       const o = mergeOptions<Options>(fromFile, flags);
       if (!o.out) throw new UsageError('--out is required (the run folder)');
@@ -344,10 +348,12 @@ export function register(program: Command): void {
       const paths = runPaths(dir);
       if (!resume) await fsp.writeFile(paths.log, '');
       const log = new RunLog(paths.log);
+      log.push({ type: 'start', step: trainer.step, threads });
+      if (!quiet) process.stderr.write(`train: ${run.model.model}, steps ${trainer.step + 1}–${run.train.steps} on ${threads} thread${threads === 1 ? '' : 's'} → ${dir}\n`);
       const progress = new Progress(run.train.steps, trainer.step, quiet ?? false);
       let saved = trainer.step;
       try {
-        await trainer.run({
+        await runWithThreads(threads, () => trainer.run({
           onStep: (r) => {
             log.push(r);
             progress.step(r);
@@ -361,7 +367,7 @@ export function register(program: Command): void {
             saved = t.step;
             log.flush();
           },
-        });
+        }));
       } catch (e) {
         progress.stop();
         if (e instanceof DivergenceError) {
@@ -373,7 +379,7 @@ export function register(program: Command): void {
         throw e;
       }
       progress.stop();
-      if (!quiet) process.stderr.write(`train: ${run.train.steps} steps done in ${trainer.time.toFixed(1)} s; checkpoint and log.jsonl in ${dir}\n`);
+      if (!quiet) process.stderr.write(`train: ${run.train.steps} steps done in ${trainer.time.toFixed(1)} s on ${threads} thread${threads === 1 ? '' : 's'}; checkpoint and log.jsonl in ${dir}\n`);
     }),
   );
 }

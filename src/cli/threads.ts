@@ -1,0 +1,29 @@
+/** `--threads <n>` of the commands that train or infer: the flag, its validation, and running the command on a pool (io/threads.ts). */
+import { Option } from 'commander';
+import { defaultThreads, MAX_THREADS, withThreads } from '../io/threads.js';
+import { UsageError } from './errors.js';
+
+/** The `--threads <n>` option (`command.addOption(threadsOption())`). */
+export function threadsOption(): Option {
+  return new Option('--threads <n>', `threads for the fused kernels, 1 to ${MAX_THREADS} (default: the available cores, here ${defaultThreads()}); results are bit-identical for any count`);
+}
+
+/** The thread count from the flag's text (absent: `defaultThreads()`); a bad value is a UsageError naming the flag. */
+export function parseThreads(value: string | undefined): number {
+  if (value === undefined) return defaultThreads();
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_THREADS) throw new UsageError(`--threads: must be an integer from 1 to ${MAX_THREADS}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * Runs a command's work on `threads` threads; a worker that fails (to start, or in a chunk) becomes one error
+ * line naming the worker, and one that dies while the work still succeeds is a warning on stderr.
+ */
+export async function runWithThreads<T>(threads: number, fn: () => Promise<T> | T): Promise<T> {
+  return withThreads(threads, async (pool) => {
+    const out = await fn();
+    for (const f of pool.failures) process.stderr.write(`saeno: warning: ${f.split('\n')[0]} (the work finished on the remaining threads)\n`);
+    return out;
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * Node worker entry of the thread pool (io/threads.ts): loads the library (its index imports every module
+ * that registers a tape kind, so a new kernel needs no change here) and answers the pool's messages.
+ * Errors go to the host's report port instead of killing the worker or printing a stack.
+ */
+import { format } from 'node:util';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import '../index.js';
+import { handleWorkerMessage } from '../core/parallel.js';
+import type { WorkerReport } from './threads.js';
+
+const report = (workerData as { report: MessagePort }).report;
+const send = (r: WorkerReport) => report.postMessage(r);
+const stats = { tapes: 0, jobs: 0 };
+
+// core/parallel.ts logs a failed chunk with console.error (and flags the job, so the host throws): forward it
+console.error = (...args: unknown[]) => send({ type: 'error', text: format(...args) });
+
+parentPort?.on('message', (msg: Parameters<typeof handleWorkerMessage>[0]) => {
+  if (msg.type === 'init') stats.tapes++;
+  else stats.jobs++;
+  try {
+    handleWorkerMessage(msg);
+  } catch (e) {
+    send({ type: 'error', text: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  }
+});
+report.on('message', (msg: { type: string }) => {
+  if (msg.type === 'stats') send({ type: 'stats', ...stats });
+});
+report.unref(); // the parent port keeps the worker alive; the host terminates it
+send({ type: 'ready' });
