@@ -4,6 +4,7 @@ import { backward } from '../../src/core/autodiff.js';
 import { mul } from '../../src/core/ops/elementwise.js';
 import { istaConv, istaDense, istaSpectral, type FusedIstaOptions } from '../../src/core/ops/ista.js';
 import { sqNorm } from '../../src/core/ops/reduce.js';
+import { spectralConv } from '../../src/core/ops/spectral.js';
 import { chunkRange, threadCount } from '../../src/core/parallel.js';
 import { Rng } from '../../src/core/rng.js';
 import { Tensor } from '../../src/core/tensor.js';
@@ -33,6 +34,8 @@ function cases(): Array<[string, (i: Tensor[]) => Tensor, Tensor[], Tensor]> {
     ['spectral', (i) => istaSpectral(i[0], i[1], i[2], o), [p([13, 2, 16], 2), p([2, 3, 5], 0.3), p([2, 3, 5], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
     ['spectral Gram (C ≤ c_out)', (i) => istaSpectral(i[0], i[1], i[2], o), [p([13, 4, 16], 2), p([4, 3, 5], 0.3), p([4, 3, 5], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
     ['conv', (i) => istaConv(i[0], i[1], o), [p([13, 1, 16], 2), p([1, 3, 4], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
+    ['spectral decoder', (i) => spectralConv(i[0], i[1], i[2]), [p([13, 3, 16], 2), p([2, 3, 5], 0.3), p([2, 3, 5], 0.3)], Tensor.randn([13, 2, 16], rng)],
+    ['spectral decoder (c_out > C)', (i) => spectralConv(i[0], i[1], i[2]), [p([13, 2, 16], 2), p([4, 2, 5], 0.3), p([4, 2, 5], 0.3)], Tensor.randn([13, 4, 16], rng)],
   ];
 }
 
@@ -55,7 +58,7 @@ test('chunks cover the batch exactly once, in order', () => {
   }
 });
 
-test('fused ops give bit-identical codes and gradients on 1 and 3 threads (fixed chunks, ordered reductions)', () => {
+test('fused ops and the spectral decoder give bit-identical codes and gradients on 1 and 3 threads (fixed chunks, ordered reductions)', () => {
   const single = cases().map(([name, f, inputs, y]) => [name, run(f, inputs, y)] as const);
   stop = useThreads(3);
   assert.equal(threadCount(), 3);

@@ -5,8 +5,10 @@
  * N is read from the input (never stored): the same weights run at any N ≥ 2M − 1.
  */
 import { accumulate, record } from '../autodiff.js';
+import { SpectralDecoder, type DecoderSpec } from '../kernels/decoder.js';
 import { spectralAdjoint, spectralApply, spectralWeightGrad } from '../kernels/spectral.js';
-import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor } from '../tensor.js';
+import { threadCount } from '../parallel.js';
+import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type FloatArray } from '../tensor.js';
 
 function dims(op: string, t: Tensor, wRe: Tensor, wIm: Tensor, onCodes: boolean) {
   if (t.ndim !== 3 || wRe.ndim !== 3 || wIm.ndim !== 3 || wRe.shape.some((d, i) => d !== wIm.shape[i])) {
@@ -20,20 +22,36 @@ function dims(op: string, t: Tensor, wRe: Tensor, wIm: Tensor, onCodes: boolean)
   return { B, C, cout, N, M };
 }
 
-/** (Dz)[b,i,n] = Σ_c Σ_{|k|<M} w[i,c,k]·Z[b,c,k]·e^{2πikn/N}, Z forward-normalised → [B, c_out, N]. */
+/** Free decoder tapes by size: taken by a forward, given back when its backward has run (one spare per size). */
+const tapes = new Map<string, SpectralDecoder>();
+
+/** Adds g (a tape's buffer) into t's gradient; when t has none yet, a copy becomes it (no zero fill and add pass). */
+function addGrad(t: Tensor, g: FloatArray): void {
+  if (t.grad) accumulate(t, g);
+  else (t.grad = allocate(t.dtype, g.length)).set(g);
+}
+
+/**
+ * (Dz)[b,i,n] = Σ_c Σ_{|k|<M} w[i,c,k]·Z[b,c,k]·e^{2πikn/N}, Z forward-normalised → [B, c_out, N]. Runs as a
+ * decoder tape (kernels/decoder.ts) over chunks of the batch, on worker threads when a pool is set.
+ */
 export function spectralConv(z: Tensor, wRe: Tensor, wIm: Tensor): Tensor {
   const dtype = expectSameDtype('spectralConv', z, wRe, wIm);
   const { B, C, cout, N, M } = dims('spectralConv', z, wRe, wIm, true);
+  const spec: DecoderSpec = { B, C, cout, N, M, dtype };
+  const key = `${dtype}:${B}:${C}:${cout}:${N}:${M}:${threadCount()}`;
+  const tape = tapes.get(key) ?? new SpectralDecoder(spec);
+  tapes.delete(key);
   const out = allocate(dtype, B * cout * N);
-  spectralApply(z.data, wRe.data, wIm.data, B, C, cout, N, M, out);
-  return record(new Tensor(out, [B, cout, N]), [z, wRe, wIm], (g) => {
-    if (z.requiresGrad) {
-      const gz = allocate(dtype, B * C * N);
-      spectralAdjoint(g, wRe.data, wIm.data, B, C, cout, N, M, gz);
-      accumulate(z, gz);
-    }
-    if (wRe.requiresGrad || wIm.requiresGrad) spectralWeightGrad(z.data, g, B, C, cout, N, M, wRe.ensureGrad(), wIm.ensureGrad());
+  out.set(tape.forward(z.data, wRe.data, wIm.data));
+  const res = record(new Tensor(out, [B, cout, N]), [z, wRe, wIm], (g) => {
+    const wantW = wRe.requiresGrad || wIm.requiresGrad;
+    const gz = tape.backward(g, wantW ? wRe.ensureGrad() : null, wantW ? wIm.ensureGrad() : null, z.requiresGrad);
+    if (gz) addGrad(z, gz);
+    tapes.set(key, tape);
   });
+  if (!res.backwardFn) tapes.set(key, tape);
+  return res;
 }
 
 /** The exact adjoint of `spectralConv` under the Euclidean inner product: x [B, c_out, N] → [B, C, N]. */
