@@ -130,11 +130,44 @@ export function dftForward(rows: i32, N: i32, M: i32, x: usize, cosT: usize, sin
 }
 
 /**
+ * What the inverse transforms (`dftInverse`, `irfftRows`) do with each result y at its output place p: op 0
+ * stores y; 1: p += α·y; 2: the ISTA step p = S_θ(p + α·y); 3: the first step p = S_θ(α·y) (two-sided, or
+ * one-sided max(u − θ, 0)); 4: p = α·y. Fusing the update saves a pass over the signals.
+ */
+@inline function emit4(p: usize, y: v128, op: i32, va: v128, vt: v128, oneSided: bool): void {
+  if (op == 0) {
+    v128.store(p, y);
+    return;
+  }
+  let u = f32x4.mul(va, y);
+  if (op != 3 && op != 4) u = f32x4.add(v128.load(p), u);
+  if (op == 1 || op == 4) {
+    v128.store(p, u);
+    return;
+  }
+  const zero = f32x4.splat(0);
+  let r = f32x4.max(f32x4.sub(u, vt), zero);
+  if (!oneSided) r = f32x4.add(r, f32x4.min(f32x4.add(u, vt), zero));
+  v128.store(p, r);
+}
+
+/** The scalar `emit4`. */
+@inline function emit1(p: usize, y: f32, op: i32, alpha: f32, theta: f32, oneSided: bool): void {
+  if (op == 0) {
+    store<f32>(p, y);
+    return;
+  }
+  const u: f32 = (op >= 3 ? 0 : load<f32>(p)) + alpha * y;
+  store<f32>(p, op == 1 || op == 4 ? u : u > theta ? u - theta : !oneSided && u < -theta ? u + theta : 0);
+}
+
+/**
  * Inverse of `rows` spectra re, im [rows, M] to real rows out [rows, N]: out_n = Σ_k c_k (Re_k cos − Im_k sin)(2πkn/N)
  * over the Hermitian extension, from two GEMMs with the [M, H] tables cosT = c_k cos, sinT = c'_k sin
- * (c = 1 at DC and Nyquist, else 2; c' = 0 there) into C, S [rows, H], then out_n = C_n − S_n, out_{N−n} = C_n + S_n.
+ * (c = 1 at DC and Nyquist, else 2; c' = 0 there) into C, S [rows, H], then out_n = C_n − S_n, out_{N−n} = C_n + S_n,
+ * written by `emit1` with op (alpha, theta, oneSided).
  */
-export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT: usize, sinT: usize, c: usize, s: usize, out: usize): void {
+export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT: usize, sinT: usize, c: usize, s: usize, out: usize, op: i32, alpha: f32, theta: f32, oneSided: bool): void {
   const H = (N >> 1) + 1;
   sgemm(rows, H, M, 1, re, cosT, 0, c);
   sgemm(rows, H, M, 1, im, sinT, 0, s);
@@ -142,11 +175,11 @@ export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT
     const cr = c + ((<usize>r * H) << 2);
     const sr = s + ((<usize>r * H) << 2);
     const or = out + ((<usize>r * N) << 2);
-    store<f32>(or, load<f32>(cr));
+    emit1(or, load<f32>(cr), op, alpha, theta, oneSided);
     for (let n = 1; n < H; n++) {
       const cv = load<f32>(cr + (<usize>n << 2)), sv = load<f32>(sr + (<usize>n << 2));
-      store<f32>(or + (<usize>n << 2), cv - sv);
-      if (N - n != n) store<f32>(or + (<usize>(N - n) << 2), cv + sv);
+      emit1(or + (<usize>n << 2), cv - sv, op, alpha, theta, oneSided);
+      if (N - n != n) emit1(or + (<usize>(N - n) << 2), cv + sv, op, alpha, theta, oneSided);
     }
   }
 }
@@ -230,9 +263,11 @@ function cfft4(n: i32, ar: usize, ai: usize, br: usize, bi: usize, twr: usize, t
  * Real FFT of `rows` rows x [rows, N] (N a power of two ≥ 4), four rows per SIMD pass: even/odd samples packed
  * as one complex row of length h = N/2, `cfft4`, then the real split X_k = ½(Z_k + conj Z_{h−k}) − ½i·w_k(Z_k −
  * conj Z_{h−k}), w_k = e^{−2πik/N} = (wr, wi)[k], k ≤ h/2. Writes the first M modes × scale to re, im [rows, ld]
- * (ld ≥ M; entries M … ld − 1 of each row zeroed). Scratch `buf`: 4·h + 2 f32x4.
+ * (ld ≥ M; entries M … ld − 1 of each row zeroed). With mask ≠ 0 (byte offset of z [rows, N]) the rows are first
+ * masked in place, x = x ⊙ [z ≠ 0], and Σ x·sign(z) is returned (else 0). Scratch `buf`: 4·h + 2 f32x4.
  */
-export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usize, re: usize, im: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize): void {
+export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usize, re: usize, im: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize, mask: usize): f64 {
+  let acc = f32x4.splat(0);
   const h = N >> 1;
   const vb = <usize>h << 4;
   // (br, bi) hold h + 1 vectors each (the inverse gathers k = 0…h)
@@ -245,10 +280,16 @@ export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usiz
     for (let m = 0; m < h; m += 2) {
       const o = <usize>(2 * m) << 2;
       const zero = f32x4.splat(0);
-      const a0 = v128.load(x0 + o);
-      const a1 = nr > 1 ? v128.load(x0 + row + o) : zero;
-      const a2 = nr > 2 ? v128.load(x0 + 2 * row + o) : zero;
-      const a3 = nr > 3 ? v128.load(x0 + 3 * row + o) : zero;
+      let a0 = v128.load(x0 + o);
+      let a1 = nr > 1 ? v128.load(x0 + row + o) : zero;
+      let a2 = nr > 2 ? v128.load(x0 + 2 * row + o) : zero;
+      let a3 = nr > 3 ? v128.load(x0 + 3 * row + o) : zero;
+      if (mask) {
+        const z0 = mask + <usize>g * row + o;
+        a0 = masked(x0 + o, z0, a0, nr > 0); a1 = masked(x0 + row + o, z0 + row, a1, nr > 1);
+        a2 = masked(x0 + 2 * row + o, z0 + 2 * row, a2, nr > 2); a3 = masked(x0 + 3 * row + o, z0 + 3 * row, a3, nr > 3);
+        acc = f32x4.add(acc, f32x4.add(f32x4.add(signed(a0, z0, nr > 0), signed(a1, z0 + row, nr > 1)), f32x4.add(signed(a2, z0 + 2 * row, nr > 2), signed(a3, z0 + 3 * row, nr > 3))));
+      }
       const l01 = i32x4.shuffle(a0, a1, 0, 4, 1, 5), h01 = i32x4.shuffle(a0, a1, 2, 6, 3, 7);
       const l23 = i32x4.shuffle(a2, a3, 0, 4, 1, 5), h23 = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
       const mm = <usize>m << 4;
@@ -294,6 +335,21 @@ export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usiz
       }
     }
   }
+  return <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+}
+
+/** a ⊙ [z ≠ 0] with z at zp, stored back to xp (for a live row; a dead row's a is 0 and nothing is touched). */
+@inline function masked(xp: usize, zp: usize, a: v128, live: bool): v128 {
+  if (!live) return a;
+  const g = v128.and(a, f32x4.ne(v128.load(zp), f32x4.splat(0)));
+  v128.store(xp, g);
+  return g;
+}
+
+/** g·sign(z) with z at zp (0 for a dead row). */
+@inline function signed(g: v128, zp: usize, live: bool): v128 {
+  if (!live) return f32x4.splat(0);
+  return v128.bitselect(g, f32x4.neg(g), f32x4.gt(v128.load(zp), f32x4.splat(0)));
 }
 
 /** Stores lanes 0 … nr − 1 of v at p, p + stride, … (one value per row). */
@@ -312,33 +368,35 @@ export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usiz
 /**
  * Inverse of `rfftRows` (unnormalised): out[rows, N] = Σ_k X_k e^{2πikn/N} over the Hermitian extension from the
  * first M modes re, im [rows, ld] (imaginary parts of k = 0 and Nyquist ignored): merge into a complex row of
- * length h, inverse `cfft4`, unpack even/odd samples. Scratch `buf`: 4·h + 2 f32x4.
+ * length h, inverse `cfft4`, unpack even/odd samples, written by `emit4` with op (alpha, theta, oneSided).
+ * Scratch `buf`: 4·h + 2 f32x4.
  */
-export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usize, out: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize): void {
+export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usize, out: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize, op: i32, alpha: f32, theta: f32, oneSided: bool): void {
+  const va = f32x4.splat(alpha), vt = f32x4.splat(theta);
   const h = N >> 1;
   const vb = <usize>h << 4;
-  // (br, bi) hold h + 1 vectors each (the inverse gathers k = 0…h)
   const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb + 16;
   for (let g = 0; g < rows; g += 4) {
     const nr = min(4, rows - g);
-    // gather X_k of the group's rows into (br, bi) as vectors, zero beyond M and beyond the last row
+    // X_k of the group's rows gathered as vectors (zero beyond M and beyond the last row), merged pairwise;
+    // pairs with k ≥ M (so h − k ≥ M too) are zero
     const o = (<usize>g * ld) << 2, stride = <usize>ld << 2;
-    for (let k = 0; k <= h; k++) {
-      const kk = <usize>k << 4;
-      if (k < M) {
-        v128.store(br + kk, gather(re + o + (<usize>k << 2), stride, nr));
-        v128.store(bi + kk, gather(im + o + (<usize>k << 2), stride, nr));
-      } else {
-        v128.store(br + kk, f32x4.splat(0));
-        v128.store(bi + kk, f32x4.splat(0));
-      }
-    }
-    const x0 = v128.load(br), xh = v128.load(br + vb);
+    const zero = f32x4.splat(0);
+    const x0 = gather(re + o, stride, nr), xh = M > h ? gather(re + o + (<usize>h << 2), stride, nr) : zero;
     v128.store(ar, f32x4.add(x0, xh));
     v128.store(ai, f32x4.sub(x0, xh));
     for (let k = 1, q = h - 1; k <= q; k++, q--) {
       const kk = <usize>k << 4, qq = <usize>q << 4;
-      const aR = v128.load(br + kk), aI = v128.load(bi + kk), bR = v128.load(br + qq), bI = f32x4.neg(v128.load(bi + qq));
+      if (k >= M) {
+        v128.store(ar + kk, zero);
+        v128.store(ai + kk, zero);
+        v128.store(ar + qq, zero);
+        v128.store(ai + qq, zero);
+        continue;
+      }
+      const kb = <usize>k << 2, qb = <usize>q << 2;
+      const aR = gather(re + o + kb, stride, nr), aI = gather(im + o + kb, stride, nr);
+      const bR = q < M ? gather(re + o + qb, stride, nr) : zero, bI = q < M ? f32x4.neg(gather(im + o + qb, stride, nr)) : zero;
       const sR = f32x4.add(aR, bR), sI = f32x4.add(aI, bI), dR = f32x4.sub(aR, bR), dI = f32x4.sub(aI, bI);
       const c = f32x4.splat(load<f32>(wr + (<usize>k << 2))), s = f32x4.splat(load<f32>(wi + (<usize>k << 2)));
       const uR = f32x4.sub(f32x4.mul(dR, s), f32x4.mul(dI, c)), uI = f32x4.add(f32x4.mul(dR, c), f32x4.mul(dI, s));
@@ -358,33 +416,11 @@ export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usi
       const l01 = i32x4.shuffle(a0, a1, 0, 4, 1, 5), h01 = i32x4.shuffle(a0, a1, 2, 6, 3, 7);
       const l23 = i32x4.shuffle(a2, a3, 0, 4, 1, 5), h23 = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
       const p = o0 + (<usize>(2 * m) << 2);
-      v128.store(p, i32x4.shuffle(l01, l23, 0, 1, 4, 5));
-      if (nr > 1) v128.store(p + row, i32x4.shuffle(l01, l23, 2, 3, 6, 7));
-      if (nr > 2) v128.store(p + 2 * row, i32x4.shuffle(h01, h23, 0, 1, 4, 5));
-      if (nr > 3) v128.store(p + 3 * row, i32x4.shuffle(h01, h23, 2, 3, 6, 7));
+      emit4(p, i32x4.shuffle(l01, l23, 0, 1, 4, 5), op, va, vt, oneSided);
+      if (nr > 1) emit4(p + row, i32x4.shuffle(l01, l23, 2, 3, 6, 7), op, va, vt, oneSided);
+      if (nr > 2) emit4(p + 2 * row, i32x4.shuffle(h01, h23, 0, 1, 4, 5), op, va, vt, oneSided);
+      if (nr > 3) emit4(p + 3 * row, i32x4.shuffle(h01, h23, 2, 3, 6, 7), op, va, vt, oneSided);
     }
-  }
-}
-
-/**
- * One ISTA update with shrinkage, in place on n floats: z = S_θ(z + α·y) (first step: z = S_θ(α·y)), two-sided
- * S_θ(u) = max(u − θ, 0) + min(u + θ, 0) or one-sided max(u − θ, 0).
- */
-export function shrinkStep(z: usize, y: usize, n: i32, alpha: f32, theta: f32, oneSided: bool, first: bool): void {
-  const va = f32x4.splat(alpha), vt = f32x4.splat(theta), zero = f32x4.splat(0);
-  const n4 = n & ~3;
-  for (let i = 0; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    let u = f32x4.mul(va, v128.load(y + o));
-    if (!first) u = f32x4.add(v128.load(z + o), u);
-    let r = f32x4.max(f32x4.sub(u, vt), zero);
-    if (!oneSided) r = f32x4.add(r, f32x4.min(f32x4.add(u, vt), zero));
-    v128.store(z + o, r);
-  }
-  for (let i = n4; i < n; i++) {
-    const o = <usize>i << 2;
-    const u: f32 = (first ? 0 : load<f32>(z + o)) + alpha * load<f32>(y + o);
-    store<f32>(z + o, u > theta ? u - theta : !oneSided && u < -theta ? u + theta : 0);
   }
 }
 

@@ -77,8 +77,8 @@ export class SpectralIsta implements ChunkedTape {
   /** JS engine, Gram form: Wᴴ X [B, C, M] */
   private readonly Br: Float64Array;
   private readonly Bi: Float64Array;
-  /** α·Σ_t D gu^t: [B, cout, N] */
-  readonly gx: Float64Array;
+  /** α·Σ_t D gu^t: [B, cout, N] (float32 in the WASM engine) */
+  readonly gx: FloatArray;
   /** per-chunk Σ_b Σ_t (GU ⊗ conj R − Z ⊗ conj Q) (Gram form: Σ_b S ⊗ conj X): [chunks, 2, cout·C·M] (re, im) */
   private readonly acc: Float64Array;
   /** Gram form, per chunk: P as [chunks, 2, C, C, M] with P[c', c] = Σ (GU_c conj Z_c' + Z_c conj GU_c') */
@@ -132,7 +132,7 @@ export class SpectralIsta implements ChunkedTape {
     this.Ai = f64(g ? M * C * C : 0);
     this.Br = f64(g && !this.ws ? B * C * M : 0);
     this.Bi = f64(g && !this.ws ? B * C * M : 0);
-    this.gx = f64(B * cout * N);
+    this.gx = a(B * cout * N, sd);
     this.acc = f64(this.chunks * 2 * cout * C * M);
     this.P = f64(g ? this.chunks * 2 * M * C * C : 0);
     this.gTheta = f64(this.chunks);
@@ -448,8 +448,8 @@ export class SpectralIsta implements ChunkedTape {
         }
         ws.cmix(nb, cout, C, ld, W, true, r, G);
       }
-      tr.inverseRaw(g[0], g[1], nb * C, at.y, 0);
-      ws.shrinkStep(at.z, at.y, nb * CN, s.alpha, s.theta, s.oneSided, t === 1);
+      // z^t = S_θ(z^{t−1} + α·inverse(G)), fused into the inverse transform
+      tr.inverseRaw(g[0], g[1], nb * C, at.z, 0, { op: t === 1 ? 'first' : 'step', alpha: s.alpha, theta: s.theta, oneSided: s.oneSided });
       zs.set(ws.view('z', nb * CN), ((t - 1) * B + b0) * CN);
     }
   }
@@ -475,8 +475,8 @@ export class SpectralIsta implements ChunkedTape {
     let gTheta = 0;
     for (let t = T; t >= 1; t--) {
       ws.view('z', n).set(zs.subarray(((t - 1) * B + b0) * CN, ((t - 1) * B + b0) * CN + n));
-      gTheta -= ws.maskGrad(at.g, at.z, n);
-      tr.forwardRaw(at.g, nb * C, at.ur, at.ui, 0);
+      // gu = gz ⊙ [z^t ≠ 0], fused into the forward transform of gu
+      gTheta -= tr.forwardRaw(at.g, nb * C, at.ur, at.ui, 0, at.z);
       const zo = ((t - 1) * B + b0) * CL;
       if (t > 1) {
         ws.view('zr', nb * CL).set(Zr.subarray(zo, zo + nb * CL));
@@ -504,8 +504,7 @@ export class SpectralIsta implements ChunkedTape {
         ws.cmix(nb, cout, C, ld, W, true, Q, H);
       }
       // gz^{t−1} = gu − α·DᵀD gu
-      tr.inverseRaw(at.hr, at.hi, nb * C, at.y, 0);
-      ws.axpy(at.g, at.y, n, -alpha);
+      tr.inverseRaw(at.hr, at.hi, nb * C, at.g, 0, { op: 'axpy', alpha: -alpha, theta: 0, oneSided: false });
     }
     let gxs = S;
     if (gram) {
@@ -517,9 +516,8 @@ export class SpectralIsta implements ChunkedTape {
       gxs = Q;
     }
     if (wantGx) {
-      tr.inverseRaw(gxs[0], gxs[1], nb * cout, at.y, 0);
-      const y = ws.view('y', nb * cout * N), o = b0 * cout * N;
-      for (let q = 0; q < nb * cout * N; q++) this.gx[o + q] = alpha * y[q];
+      tr.inverseRaw(gxs[0], gxs[1], nb * cout, at.y, 0, { op: 'scale', alpha, theta: 0, oneSided: false });
+      this.gx.set(ws.view('y', nb * cout * N), b0 * cout * N);
     }
     // chunk sums out as float64 [rows, M]
     const len = cout * C * M, pl = C * C * M;

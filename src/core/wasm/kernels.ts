@@ -12,10 +12,9 @@ interface KernelExports {
   ensureMemory(bytes: number): number;
   sgemm(M: number, N: number, K: number, alpha: number, a: number, b: number, beta: number, c: number): void;
   dftForward(rows: number, N: number, M: number, x: number, cosT: number, sinT: number, a: number, d: number, re: number, im: number): void;
-  dftInverse(rows: number, N: number, M: number, re: number, im: number, cosT: number, sinT: number, c: number, s: number, out: number): void;
-  rfftRows(rows: number, N: number, M: number, ld: number, scale: number, x: number, re: number, im: number, twr: number, twi: number, wr: number, wi: number, buf: number): void;
-  irfftRows(rows: number, N: number, M: number, ld: number, re: number, im: number, out: number, twr: number, twi: number, wr: number, wi: number, buf: number): void;
-  shrinkStep(z: number, y: number, n: number, alpha: number, theta: number, oneSided: number, first: number): void;
+  dftInverse(rows: number, N: number, M: number, re: number, im: number, cosT: number, sinT: number, c: number, s: number, out: number, op: number, alpha: number, theta: number, oneSided: number): void;
+  rfftRows(rows: number, N: number, M: number, ld: number, scale: number, x: number, re: number, im: number, twr: number, twi: number, wr: number, wi: number, buf: number, mask: number): number;
+  irfftRows(rows: number, N: number, M: number, ld: number, re: number, im: number, out: number, twr: number, twi: number, wr: number, wi: number, buf: number, op: number, alpha: number, theta: number, oneSided: number): void;
   maskGrad(gz: number, z: number, n: number): number;
   axpy(y: number, x: number, n: number, a: number): void;
   cmix(nb: number, src: number, dst: number, ld: number, wr: number, wi: number, adjoint: number, sr: number, si: number, yr: number, yi: number, sub: number, xr: number, xi: number): void;
@@ -116,6 +115,20 @@ function resident(k: KernelExports, n: number, data?: ArrayLike<number>): number
 }
 
 /**
+ * What an inverse transform does with its result y at the output: store it, store α·y (`scale`), add α·y
+ * (`axpy`), or apply the ISTA step S_θ(out + α·y) (`first`: S_θ(α·y)), fused into the transform's last pass.
+ */
+export interface InverseUpdate {
+  op: 'store' | 'axpy' | 'step' | 'first' | 'scale';
+  alpha: number;
+  theta: number;
+  oneSided: boolean;
+}
+
+const OPS = { store: 0, axpy: 1, step: 2, first: 3, scale: 4 } as const;
+const STORE: InverseUpdate = { op: 'store', alpha: 0, theta: 0, oneSided: false };
+
+/**
  * A row transform of float32 rows in WASM (the contract of kernels/dft.ts `RowTransform`). The `…Raw` entry
  * points take rows and spectra in WASM memory (byte offsets; spectra as float32 rows of `ld` = M rounded up to
  * a multiple of 4, entries M … ld − 1 zero), so a caller keeping its signals and spectra there (`WasmWorkspace`)
@@ -129,11 +142,18 @@ export abstract class WasmRowTransform {
     this.ld = (M + 3) & ~3;
   }
 
-  /** re/im[r·ld + j] = (1/N)·Σ_n x_r[n]·e^{−2πijn/N} for the rows at byte offset x; scratch above byte `free`. */
-  abstract forwardRaw(x: number, rows: number, re: number, im: number, free: number): void;
+  /**
+   * re/im[r·ld + j] = (1/N)·Σ_n x_r[n]·e^{−2πijn/N} for the rows at byte offset x; scratch above byte `free`.
+   * With mask ≠ 0 (byte offset of codes z, same shape as x) x is first masked in place, x ⊙ [z ≠ 0], and
+   * Σ x·sign(z) returned (else 0).
+   */
+  abstract forwardRaw(x: number, rows: number, re: number, im: number, free: number, mask?: number): number;
 
-  /** Rows Σ_{|j|<M} Y_j e^{2πijn/N} (Hermitian extension) from spectra re/im [rows, ld] to byte offset out; scratch above byte `free`. */
-  abstract inverseRaw(re: number, im: number, rows: number, out: number, free: number): void;
+  /**
+   * Rows y = Σ_{|j|<M} Y_j e^{2πijn/N} (Hermitian extension) from spectra re/im [rows, ld] into the rows at byte
+   * offset out by `update` (default: stored); scratch above byte `free`.
+   */
+  abstract inverseRaw(re: number, im: number, rows: number, out: number, free: number, update?: InverseUpdate): void;
 
   forward(src: ArrayLike<number>, srcOff: number, rows: number, re: Float64Array, im: Float64Array, off: number): void {
     const { N, M, ld } = this, n = rows * N;
@@ -185,16 +205,16 @@ export class WasmFft extends WasmRowTransform {
     return t.every((o) => o >= 0) ? new WasmFft(k, N, M, t) : null;
   }
 
-  forwardRaw(x: number, rows: number, re: number, im: number, free: number): void {
+  forwardRaw(x: number, rows: number, re: number, im: number, free: number, mask = 0): number {
     const [buf] = operandViews(this.k, [4 * (2 * this.N + 2)], free);
     const [twr, twi, wr, wi] = this.t;
-    this.k.rfftRows(rows, this.N, this.M, this.ld, 1 / this.N, x, re, im, twr, twi, wr, wi, buf.byteOffset);
+    return this.k.rfftRows(rows, this.N, this.M, this.ld, 1 / this.N, x, re, im, twr, twi, wr, wi, buf.byteOffset, mask);
   }
 
-  inverseRaw(re: number, im: number, rows: number, out: number, free: number): void {
+  inverseRaw(re: number, im: number, rows: number, out: number, free: number, u = STORE): void {
     const [buf] = operandViews(this.k, [4 * (2 * this.N + 2)], free);
     const [twr, twi, wr, wi] = this.t;
-    this.k.irfftRows(rows, this.N, this.M, this.ld, re, im, out, twr, twi, wr, wi, buf.byteOffset);
+    this.k.irfftRows(rows, this.N, this.M, this.ld, re, im, out, twr, twi, wr, wi, buf.byteOffset, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0);
   }
 }
 
@@ -235,14 +255,16 @@ export class WasmDft extends WasmRowTransform {
   }
 
   // the tables have ld columns (forward) or rows (inverse), zero beyond M, so the GEMMs run with M = ld
-  forwardRaw(x: number, rows: number, re: number, im: number, free: number): void {
+  forwardRaw(x: number, rows: number, re: number, im: number, free: number, mask = 0): number {
     const [a, d] = operandViews(this.k, [rows * this.H, rows * this.H], free);
+    const s = mask ? this.k.maskGrad(x, mask, rows * this.N) : 0;
     this.k.dftForward(rows, this.N, this.ld, x, this.t[0], this.t[1], a.byteOffset, d.byteOffset, re, im);
+    return s;
   }
 
-  inverseRaw(re: number, im: number, rows: number, out: number, free: number): void {
+  inverseRaw(re: number, im: number, rows: number, out: number, free: number, u = STORE): void {
     const [c, s] = operandViews(this.k, [rows * this.H, rows * this.H], free);
-    this.k.dftInverse(rows, this.N, this.ld, re, im, this.t[2], this.t[3], c.byteOffset, s.byteOffset, out);
+    this.k.dftInverse(rows, this.N, this.ld, re, im, this.t[2], this.t[3], c.byteOffset, s.byteOffset, out, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0);
   }
 }
 
@@ -279,16 +301,6 @@ export class WasmWorkspace {
   /** A view of n floats of buffer `name` from float index `off` (fresh: memory growth detaches old views). */
   view(name: string, n: number, off = 0): Float32Array {
     return new Float32Array(this.k.memory.buffer, this.at[name] + 4 * off, n);
-  }
-
-  /** z = S_θ(z + α·y) on n floats (first step: z = S_θ(α·y)); byte offsets. */
-  shrinkStep(z: number, y: number, n: number, alpha: number, theta: number, oneSided: boolean, first: boolean): void {
-    this.k.shrinkStep(z, y, n, alpha, theta, oneSided ? 1 : 0, first ? 1 : 0);
-  }
-
-  /** g = g ⊙ [z ≠ 0] on n floats; returns Σ g·sign(z). */
-  maskGrad(g: number, z: number, n: number): number {
-    return this.k.maskGrad(g, z, n);
   }
 
   /** y += a·x on n floats. */
