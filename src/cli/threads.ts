@@ -1,6 +1,6 @@
 /** `--threads <n>` of the commands that train or infer: the flag, its validation, and running the command on a pool (io/threads.ts). */
 import { Option } from 'commander';
-import { defaultThreads, MAX_THREADS, withThreads } from '../io/threads.js';
+import { defaultThreads, MAX_THREADS, useThreads, type ThreadPool } from '../io/threads.js';
 import { UsageError } from './errors.js';
 
 /** The `--threads <n>` option (`command.addOption(threadsOption())`). */
@@ -16,14 +16,35 @@ export function parseThreads(value: string | undefined): number {
   return n;
 }
 
+/** The pool the commands of this process share (unref'd workers: it never holds the process, and dies with it). */
+let kept: ThreadPool | null = null;
+
 /**
- * Runs a command's work on `threads` threads; a worker that fails (to start, or in a chunk) becomes one error
- * line naming the worker, and one that dies while the work still succeeds is a warning on stderr.
+ * Runs a command's work on `threads` threads. The pool stays open for the next command of the same process
+ * (in-process callers such as the tests pay the worker start-up once, and the kernels' cached tapes stay bound
+ * to a live pool); another count replaces it. A worker that fails (to start, or in a chunk) becomes one error
+ * line naming the worker; one that dies while the work still succeeds is a warning on stderr.
  */
 export async function runWithThreads<T>(threads: number, fn: () => Promise<T> | T): Promise<T> {
-  return withThreads(threads, async (pool) => {
-    const out = await fn();
-    for (const f of pool.failures) process.stderr.write(`saeno: warning: ${f.split('\n')[0]} (the work finished on the remaining threads)\n`);
-    return out;
-  });
+  if (!kept || kept.threads !== threads || kept.failures.length > 0) {
+    await kept?.close();
+    kept = null;
+    const pool = useThreads(threads);
+    try {
+      await pool.ready;
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    kept = pool;
+  }
+  const pool = kept;
+  let out: T;
+  try {
+    out = await fn();
+  } catch (e) {
+    throw await pool.explain(e);
+  }
+  for (const f of pool.failures) process.stderr.write(`saeno: warning: ${f.split('\n')[0]} (the work finished on the remaining threads)\n`);
+  return out;
 }
