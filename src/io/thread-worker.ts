@@ -16,7 +16,8 @@ const stats = { tapes: 0, jobs: 0 };
 // core/parallel.ts logs a failed chunk with console.error (and flags the job, so the host throws): forward it
 console.error = (...args: unknown[]) => send({ type: 'error', text: format(...args) });
 
-parentPort?.on('message', (msg: Parameters<typeof handleWorkerMessage>[0]) => {
+parentPort?.on('message', (msg: Parameters<typeof handleWorkerMessage>[0] | { type: 'stats' }) => {
+  if (msg.type === 'stats') return send({ type: 'stats', ...stats });
   if (msg.type === 'init') stats.tapes++;
   else stats.jobs++;
   try {
@@ -25,8 +26,4 @@ parentPort?.on('message', (msg: Parameters<typeof handleWorkerMessage>[0]) => {
     send({ type: 'error', text: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   }
 });
-report.on('message', (msg: { type: string }) => {
-  if (msg.type === 'stats') send({ type: 'stats', ...stats });
-});
-report.unref(); // the parent port keeps the worker alive; the host terminates it
 send({ type: 'ready' });

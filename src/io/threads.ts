@@ -113,7 +113,7 @@ export class ThreadPool {
     return this.errors;
   }
 
-  /** Per-worker counters, asked from each worker (messages are handled in order, so every job sent before is counted). */
+  /** Per-worker counters, asked on the jobs' channel (handled in order, so every job sent before is counted). */
   async stats(): Promise<WorkerStats[]> {
     if (this.closed) throw new ThreadError('ThreadPool.stats: the pool is closed');
     const out: WorkerStats[] = new Array(this.workers.length);
@@ -130,7 +130,7 @@ export class ThreadPool {
       };
       this.listeners.add(l);
     });
-    for (const port of this.ports) port.postMessage({ type: 'stats' });
+    for (const w of this.workers) w.postMessage({ type: 'stats' });
     await this.hold(answered);
     return out;
   }
@@ -144,12 +144,13 @@ export class ThreadPool {
     if (this.errors.length === 0 && this.workers.length > 0) {
       await this.hold(
         new Promise<void>((resolve) => {
+          const finish = () => {
+            clearTimeout(timer);
+            this.listeners.delete(l);
+            resolve();
+          };
           const timer = setTimeout(finish, waitMs);
           const l = (r: WorkerReport) => r.type === 'error' && finish();
-          function finish() {
-            clearTimeout(timer);
-            resolve();
-          }
           this.listeners.add(l);
         }),
       );
