@@ -254,24 +254,19 @@ function cfft4(n: i32, ar: usize, ai: usize, br: usize, bi: usize, twr: usize, t
   return inB;
 }
 
-/** Lane r of the f32x4 at p. */
-@inline function lane(p: usize, r: i32): f32 {
-  return load<f32>(p + (<usize>r << 2));
-}
-
 /**
  * Real FFT of `rows` rows x [rows, N] (N a power of two ≥ 4), four rows per SIMD pass: even/odd samples packed
  * as one complex row of length h = N/2, `cfft4`, then the real split X_k = ½(Z_k + conj Z_{h−k}) − ½i·w_k(Z_k −
  * conj Z_{h−k}), w_k = e^{−2πik/N} = (wr, wi)[k], k ≤ h/2. Writes the first M modes × scale to re, im [rows, ld]
- * (ld ≥ M; entries M … ld − 1 of each row zeroed). With mask ≠ 0 (byte offset of z [rows, N]) the rows are first
- * masked in place, x = x ⊙ [z ≠ 0], and Σ x·sign(z) is returned (else 0). Scratch `buf`: 4·h + 2 f32x4.
+ * (ld ≥ M, a multiple of 4, ≤ h + 4; entries M … ld − 1 of each row zeroed). With mask ≠ 0 (byte offset of z [rows, N]) the rows are first
+ * masked in place, x = x ⊙ [z ≠ 0], and Σ x·sign(z) is returned (else 0). Scratch `buf`: 6·h + 8 f32x4.
  */
 export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usize, re: usize, im: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize, mask: usize): f64 {
   let acc = f32x4.splat(0);
   const h = N >> 1;
   const vb = <usize>h << 4;
-  // (br, bi) hold h + 1 vectors each (the inverse gathers k = 0…h)
-  const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb + 16;
+  // staging (sr, si): h + 4 vectors each (modes up to ld − 1 ≤ h + 3)
+  const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb, sr = buf + 4 * vb, si = sr + vb + 64;
   for (let g = 0; g < rows; g += 4) {
     const nr = min(4, rows - g);
     // samples 2m … 2m + 3 of the four rows, transposed: (re, im) of complex elements m and m + 1
@@ -301,20 +296,17 @@ export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usiz
     const inB = cfft4(h, ar, ai, br, bi, twr, twi, false);
     const zr = inB ? br : ar, zi = inB ? bi : ai;
     const hs = f32x4.splat(0.5 * scale);
-    // k = 0 and Nyquist
-    for (let r = 0; r < nr; r++) {
-      const o = (<usize>(g + r) * ld) << 2;
-      for (let k = M; k < ld; k++) {
-        store<f32>(re + o + (<usize>k << 2), 0);
-        store<f32>(im + o + (<usize>k << 2), 0);
-      }
-      const z0r = lane(zr, r), z0i = lane(zi, r);
-      store<f32>(re + o, (z0r + z0i) * scale);
-      store<f32>(im + o, 0);
-      if (M > h) {
-        store<f32>(re + o + (<usize>h << 2), (z0r - z0i) * scale);
-        store<f32>(im + o + (<usize>h << 2), 0);
-      }
+    // modes as vectors over the group's rows into (sr, si), then 4×4 transposes into the rows of re, im
+    const z0r = v128.load(zr), z0i = v128.load(zi), vs = f32x4.splat(scale), zero = f32x4.splat(0);
+    v128.store(sr, f32x4.mul(f32x4.add(z0r, z0i), vs));
+    v128.store(si, zero);
+    if (M > h) {
+      v128.store(sr + vb, f32x4.mul(f32x4.sub(z0r, z0i), vs));
+      v128.store(si + vb, zero);
+    }
+    for (let k = M; k < ld; k++) {
+      v128.store(sr + (<usize>k << 4), zero);
+      v128.store(si + (<usize>k << 4), zero);
     }
     const top = min(M - 1, h >> 1);
     for (let k = 1; k <= top; k++) {
@@ -324,15 +316,18 @@ export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usiz
       const sR = f32x4.add(aR, bR), sI = f32x4.add(aI, bI), dR = f32x4.sub(aR, bR), dI = f32x4.sub(aI, bI);
       const c = f32x4.splat(load<f32>(wr + (<usize>k << 2))), s = f32x4.splat(load<f32>(wi + (<usize>k << 2)));
       const tR = f32x4.add(f32x4.mul(c, dI), f32x4.mul(s, dR)), tI = f32x4.sub(f32x4.mul(s, dI), f32x4.mul(c, dR));
-      const xkR = f32x4.mul(f32x4.add(sR, tR), hs), xkI = f32x4.mul(f32x4.add(sI, tI), hs);
-      const xqR = f32x4.mul(f32x4.sub(sR, tR), hs), xqI = f32x4.mul(f32x4.sub(tI, sI), hs);
-      const o = (<usize>g * ld) << 2, stride = <usize>ld << 2;
-      scatter(xkR, re + o + (<usize>k << 2), stride, nr);
-      scatter(xkI, im + o + (<usize>k << 2), stride, nr);
+      v128.store(sr + kk, f32x4.mul(f32x4.add(sR, tR), hs));
+      v128.store(si + kk, f32x4.mul(f32x4.add(sI, tI), hs));
       if (q < M) {
-        scatter(xqR, re + o + (<usize>q << 2), stride, nr);
-        scatter(xqI, im + o + (<usize>q << 2), stride, nr);
+        v128.store(sr + qq, f32x4.mul(f32x4.sub(sR, tR), hs));
+        v128.store(si + qq, f32x4.mul(f32x4.sub(tI, sI), hs));
       }
+    }
+    const o = (<usize>g * ld) << 2, stride = <usize>ld << 2;
+    for (let k = 0; k < ld; k += 4) {
+      const kk = <usize>k << 4, kb = <usize>k << 2;
+      transpose4(v128.load(sr + kk), v128.load(sr + kk + 16), v128.load(sr + kk + 32), v128.load(sr + kk + 48), re + o + kb, stride, nr);
+      transpose4(v128.load(si + kk), v128.load(si + kk + 16), v128.load(si + kk + 32), v128.load(si + kk + 48), im + o + kb, stride, nr);
     }
   }
   return <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
@@ -352,37 +347,43 @@ export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usiz
   return v128.bitselect(g, f32x4.neg(g), f32x4.gt(v128.load(zp), f32x4.splat(0)));
 }
 
-/** Stores lanes 0 … nr − 1 of v at p, p + stride, … (one value per row). */
-@inline function scatter(v: v128, p: usize, stride: usize, nr: i32): void {
-  store<f32>(p, f32x4.extract_lane(v, 0));
-  if (nr > 1) store<f32>(p + stride, f32x4.extract_lane(v, 1));
-  if (nr > 2) store<f32>(p + 2 * stride, f32x4.extract_lane(v, 2));
-  if (nr > 3) store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
-}
-
-/** The vector of row values at p, p + stride, … (lanes ≥ nr are 0). */
-@inline function gather(p: usize, stride: usize, nr: i32): v128 {
-  return f32x4(load<f32>(p), nr > 1 ? load<f32>(p + stride) : 0, nr > 2 ? load<f32>(p + 2 * stride) : 0, nr > 3 ? load<f32>(p + 3 * stride) : 0);
+/**
+ * The 4×4 transpose of the vectors v0…v3 (lane r of v_j → lane j of result r); stores the first n results at
+ * p, p + stride, …
+ */
+@inline function transpose4(v0: v128, v1: v128, v2: v128, v3: v128, p: usize, stride: usize, n: i32): void {
+  const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v0, v1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(v2, v3, 0, 4, 1, 5), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  v128.store(p, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  if (n > 1) v128.store(p + stride, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  if (n > 2) v128.store(p + 2 * stride, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  if (n > 3) v128.store(p + 3 * stride, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
 /**
  * Inverse of `rfftRows` (unnormalised): out[rows, N] = Σ_k X_k e^{2πikn/N} over the Hermitian extension from the
  * first M modes re, im [rows, ld] (imaginary parts of k = 0 and Nyquist ignored): merge into a complex row of
  * length h, inverse `cfft4`, unpack even/odd samples, written by `emit4` with op (alpha, theta, oneSided).
- * Scratch `buf`: 4·h + 2 f32x4.
+ * ld as in `rfftRows`. Scratch `buf`: 6·h + 8 f32x4.
  */
 export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usize, out: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize, op: i32, alpha: f32, theta: f32, oneSided: bool): void {
   const va = f32x4.splat(alpha), vt = f32x4.splat(theta);
   const h = N >> 1;
   const vb = <usize>h << 4;
-  const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb + 16;
+  const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb, sr = buf + 4 * vb, si = sr + vb + 64;
   for (let g = 0; g < rows; g += 4) {
     const nr = min(4, rows - g);
-    // X_k of the group's rows gathered as vectors (zero beyond M and beyond the last row), merged pairwise;
-    // pairs with k ≥ M (so h − k ≥ M too) are zero
+    // the group's rows of X as vectors over rows (4×4 transposes) into (sr, si), zero beyond the last row;
+    // then merged pairwise, where pairs with k ≥ M (so h − k ≥ M too) are zero
     const o = (<usize>g * ld) << 2, stride = <usize>ld << 2;
     const zero = f32x4.splat(0);
-    const x0 = gather(re + o, stride, nr), xh = M > h ? gather(re + o + (<usize>h << 2), stride, nr) : zero;
+    for (let k = 0; k < ld; k += 4) {
+      const kb = <usize>k << 2, kk = <usize>k << 4;
+      const pr = re + o + kb, pi = im + o + kb;
+      transpose4(v128.load(pr), nr > 1 ? v128.load(pr + stride) : zero, nr > 2 ? v128.load(pr + 2 * stride) : zero, nr > 3 ? v128.load(pr + 3 * stride) : zero, sr + kk, 16, 4);
+      transpose4(v128.load(pi), nr > 1 ? v128.load(pi + stride) : zero, nr > 2 ? v128.load(pi + 2 * stride) : zero, nr > 3 ? v128.load(pi + 3 * stride) : zero, si + kk, 16, 4);
+    }
+    const x0 = v128.load(sr), xh = M > h ? v128.load(sr + vb) : zero;
     v128.store(ar, f32x4.add(x0, xh));
     v128.store(ai, f32x4.sub(x0, xh));
     for (let k = 1, q = h - 1; k <= q; k++, q--) {
@@ -394,9 +395,8 @@ export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usi
         v128.store(ai + qq, zero);
         continue;
       }
-      const kb = <usize>k << 2, qb = <usize>q << 2;
-      const aR = gather(re + o + kb, stride, nr), aI = gather(im + o + kb, stride, nr);
-      const bR = q < M ? gather(re + o + qb, stride, nr) : zero, bI = q < M ? f32x4.neg(gather(im + o + qb, stride, nr)) : zero;
+      const aR = v128.load(sr + kk), aI = v128.load(si + kk);
+      const bR = q < M ? v128.load(sr + qq) : zero, bI = q < M ? f32x4.neg(v128.load(si + qq)) : zero;
       const sR = f32x4.add(aR, bR), sI = f32x4.add(aI, bI), dR = f32x4.sub(aR, bR), dI = f32x4.sub(aI, bI);
       const c = f32x4.splat(load<f32>(wr + (<usize>k << 2))), s = f32x4.splat(load<f32>(wi + (<usize>k << 2)));
       const uR = f32x4.sub(f32x4.mul(dR, s), f32x4.mul(dI, c)), uI = f32x4.add(f32x4.mul(dR, c), f32x4.mul(dI, s));

@@ -111,7 +111,9 @@ export class SpectralIsta implements ChunkedTape {
     this.mem = alloc ? null : new TapeMemory();
     const a = alloc ?? (this.mem as TapeMemory).alloc;
     const f64 = (n: number) => a(n, 'float64') as Float64Array;
-    this.chunks = Math.min(CHUNKS, B);
+    // twice the pool's chunk count: dynamic claiming then leaves at most 1/16 of the work as the tail one lane
+    // runs alone (a worker woken late, or descheduled on a shared machine), at no cost per sample
+    this.chunks = Math.min(2 * CHUNKS, B);
     this.nb = Math.ceil(B / this.chunks);
     this.gram = C <= cout;
     const g = this.gram;
@@ -395,16 +397,11 @@ export class SpectralIsta implements ChunkedTape {
       wr: cout * C * ld, wi: cout * C * ld, accR: cout * C * ld, accI: cout * C * ld,
       Ar: gram ? C * C * ld : 0, Ai: gram ? C * C * ld : 0, Pr: gram ? C * C * ld : 0, Pi: gram ? C * C * ld : 0,
     });
-    const stage = (src: Float64Array, rows: number, name: string) => {
-      const v = ws.view(name, rows * ld);
-      v.fill(0);
-      for (let r = 0; r < rows; r++) v.set(src.subarray(r * M, (r + 1) * M), r * ld);
-    };
-    stage(this.wRe, cout * C, 'wr');
-    stage(this.wIm, cout * C, 'wi');
+    copyRows(this.wRe, M, ws.view('wr', cout * C * ld), ld, cout * C, M);
+    copyRows(this.wIm, M, ws.view('wi', cout * C * ld), ld, cout * C, M);
     if (gram) {
-      stage(this.Ar, C * C, 'Ar');
-      stage(this.Ai, C * C, 'Ai');
+      copyRows(this.Ar, M, ws.view('Ar', C * C * ld), ld, C * C, M);
+      copyRows(this.Ai, M, ws.view('Ai', C * C * ld), ld, C * C, M);
     }
     return ws.at;
   }
@@ -521,17 +518,22 @@ export class SpectralIsta implements ChunkedTape {
     }
     // chunk sums out as float64 [rows, M]
     const len = cout * C * M, pl = C * C * M;
-    const out = (name: string, rows: number, dst: Float64Array, o: number) => {
-      const v = ws.view(name, rows * ld);
-      for (let r = 0; r < rows; r++) dst.set(v.subarray(r * ld, r * ld + M), o + r * M);
-    };
-    out('accR', cout * C, this.acc, c * 2 * len);
-    out('accI', cout * C, this.acc, c * 2 * len + len);
+    copyRows(ws.view('accR', cout * CL), ld, this.acc.subarray(c * 2 * len, c * 2 * len + len), M, cout * C, M);
+    copyRows(ws.view('accI', cout * CL), ld, this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len), M, cout * C, M);
     if (gram) {
-      out('Pr', C * C, this.P, c * 2 * pl);
-      out('Pi', C * C, this.P, c * 2 * pl + pl);
+      copyRows(ws.view('Pr', C * CL), ld, this.P.subarray(c * 2 * pl, c * 2 * pl + pl), M, C * C, M);
+      copyRows(ws.view('Pi', C * CL), ld, this.P.subarray(c * 2 * pl + pl, (c + 1) * 2 * pl), M, C * C, M);
     }
     this.gTheta[c] = gTheta;
+  }
+}
+
+/** dst[r·dstStride + k] = src[r·srcStride + k] for r < rows, k < M, and 0 for M ≤ k < dstStride (the SIMD padding). */
+function copyRows(src: FloatArray, srcStride: number, dst: FloatArray, dstStride: number, rows: number, M: number): void {
+  for (let r = 0; r < rows; r++) {
+    const so = r * srcStride, d = r * dstStride;
+    for (let k = 0; k < M; k++) dst[d + k] = src[so + k];
+    for (let k = M; k < dstStride; k++) dst[d + k] = 0;
   }
 }
 

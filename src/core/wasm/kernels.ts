@@ -206,13 +206,13 @@ export class WasmFft extends WasmRowTransform {
   }
 
   forwardRaw(x: number, rows: number, re: number, im: number, free: number, mask = 0): number {
-    const [buf] = operandViews(this.k, [4 * (2 * this.N + 2)], free);
+    const [buf] = operandViews(this.k, [4 * (3 * this.N + 8)], free);
     const [twr, twi, wr, wi] = this.t;
     return this.k.rfftRows(rows, this.N, this.M, this.ld, 1 / this.N, x, re, im, twr, twi, wr, wi, buf.byteOffset, mask);
   }
 
   inverseRaw(re: number, im: number, rows: number, out: number, free: number, u = STORE): void {
-    const [buf] = operandViews(this.k, [4 * (2 * this.N + 2)], free);
+    const [buf] = operandViews(this.k, [4 * (3 * this.N + 8)], free);
     const [twr, twi, wr, wi] = this.t;
     this.k.irfftRows(rows, this.N, this.M, this.ld, re, im, out, twr, twi, wr, wi, buf.byteOffset, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0);
   }
