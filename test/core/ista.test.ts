@@ -81,11 +81,14 @@ test('istaConv equals the composed iteration (even and odd N, K > N wraps), with
 
 test('fused ops in float32 (WASM DFT-GEMM, WASM FFT and WASM GEMM paths) match float64 codes and gradients; pooled tapes repeat exactly', () => {
   const rng = new Rng(6);
-  // N = 32, M = 5 takes the DFT GEMM in float32; N = 256 with all modes (conv) the WASM FFT; float64 the JS FFT
+  // N = 32, M = 5 takes the DFT GEMM in float32; N = 64, M = 10 and N = 256 with all modes (conv) the WASM FFT; float64 the JS FFT
   // [name, op, input shapes, output shape, weight scale, λ]: α = 0.5 stays below 1/‖D‖² for these scales
   const cases: Array<[string, (t: Tensor[], o: FusedIstaOptions) => Tensor, number[][], number[], number, number]> = [
     ['spectral', (t, o) => istaSpectral(t[0], t[1], t[2], o), [[8, 1, 32], [1, 4, 5], [1, 4, 5]], [8, 4, 32], 0.3, 0.02],
     ['spectral Gram', (t, o) => istaSpectral(t[0], t[1], t[2], o), [[8, 5, 32], [5, 3, 5], [5, 3, 5]], [8, 3, 32], 0.3, 0.02],
+    // N = 64, M = 10 takes the WASM FFT with modes padded to 12 (Gram and direct form)
+    ['spectral Gram (FFT)', (t, o) => istaSpectral(t[0], t[1], t[2], o), [[8, 5, 64], [5, 3, 10], [5, 3, 10]], [8, 3, 64], 0.3, 0.02],
+    ['spectral (FFT)', (t, o) => istaSpectral(t[0], t[1], t[2], o), [[8, 2, 64], [2, 5, 10], [2, 5, 10]], [8, 5, 64], 0.3, 0.02],
     ['conv', (t, o) => istaConv(t[0], t[1], o), [[6, 1, 256], [1, 3, 16]], [6, 3, 256], 0.1, 0.3],
     ['dense (WASM GEMM)', (t, o) => istaDense(t[0], t[1], o), [[40, 24], [24, 40]], [40, 40], 0.1, 0.1],
   ];
