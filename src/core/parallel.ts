@@ -71,6 +71,14 @@ function claimChunks(tape: ChunkedTape, method: string, args: unknown, chunks: n
   }
 }
 
+/** A zeroed typed array of n entries over a new SharedArrayBuffer. */
+function sharedArray(n: number, dtype: DType): FloatArray {
+  const bytes = dtype === 'float64' ? 8 : 4;
+  const sab = new SharedArrayBuffer(Math.max(n, 1) * bytes);
+  const a = dtype === 'float64' ? new Float64Array(sab) : new Float32Array(sab);
+  return n === 0 ? a.subarray(0, 0) : a;
+}
+
 class Pool {
   private readonly known = new WeakMap<ChunkedTape, number>();
   private nextId = 1;
@@ -80,12 +88,10 @@ class Pool {
   /** Shared allocation, recording buffers for the workers' replay. */
   alloc(record: { buffers: SharedArrayBuffer[]; dtypes: DType[] }): Alloc {
     return (n, dtype) => {
-      const bytes = dtype === 'float64' ? 8 : 4;
-      const sab = new SharedArrayBuffer(Math.max(n, 1) * bytes);
-      record.buffers.push(sab);
+      const a = sharedArray(n, dtype);
+      record.buffers.push(a.buffer as SharedArrayBuffer);
       record.dtypes.push(dtype);
-      const a = dtype === 'float64' ? new Float64Array(sab) : new Float32Array(sab);
-      return n === 0 ? a.subarray(0, 0) : a;
+      return a;
     };
   }
 
@@ -142,6 +148,20 @@ export class TapeMemory {
 
   constructor() {
     this.alloc = this.pool ? this.pool.alloc(this) : (n, dtype) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+  }
+
+  /**
+   * A fresh zeroed buffer for one job, outside the tape's replayed memory: shared when the memory is, so it can
+   * reach the workers inside `run`'s args (structured cloning shares the memory), plain otherwise. The caller owns
+   * it, so a job's result can be handed out (e.g. as a tensor's data) without copying or aliasing the tape.
+   */
+  transient(n: number, dtype: DType): FloatArray {
+    return this.pool ? sharedArray(n, dtype) : dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  }
+
+  /** Whether `run`'s args can carry `a` to this memory's lanes without a copy: always without a pool, else if `a` is shared. */
+  reaches(a: FloatArray): boolean {
+    return !this.pool || a.buffer instanceof SharedArrayBuffer;
   }
 
   /** Runs `method` on chunks 0…chunks−1, spread over the pool the memory was made for (if it is still the active one). */

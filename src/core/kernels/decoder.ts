@@ -21,19 +21,17 @@ export interface DecoderSpec { B: number; C: number; cout: number; N: number; M:
 export class SpectralDecoder implements ChunkedTape {
   readonly kind = 'spectral-decoder';
   readonly chunks: number;
-  /** codes z [B, C, N] */
-  readonly z: FloatArray;
+  /** copy of the codes z [B, C, N] when the caller's array cannot reach the workers */
+  private readonly z: FloatArray;
   readonly wRe: Float64Array;
   readonly wIm: Float64Array;
   /** spectra of z: [B, C, M] */
   private readonly Zr: Float64Array;
   private readonly Zi: Float64Array;
-  /** D z: [B, cout, N] */
-  readonly out: FloatArray;
-  /** upstream gradient g [B, cout, N] */
-  readonly g: FloatArray;
+  /** copy of the upstream gradient g [B, cout, N] when the caller's cannot reach the workers */
+  private readonly g: FloatArray;
   /** Dᵀ g: [B, C, N] */
-  readonly gz: FloatArray;
+  private readonly gz: FloatArray;
   /** per-chunk Σ_b Z ⊗ conj G: [chunks, 2, cout·C·M] (re, im) */
   private readonly acc: Float64Array;
   private readonly mem: TapeMemory | null;
@@ -60,7 +58,6 @@ export class SpectralDecoder implements ChunkedTape {
     this.wIm = f64(cout * C * M);
     this.Zr = f64(B * C * M);
     this.Zi = f64(B * C * M);
-    this.out = a(B * cout * N, dtype);
     this.g = a(B * cout * N, dtype);
     this.gz = a(B * C * N, dtype);
     this.acc = f64(this.chunks * 2 * cout * C * M);
@@ -68,24 +65,36 @@ export class SpectralDecoder implements ChunkedTape {
     ({ re: this.fr, im: this.fi } = modeGradFactors(N, M));
   }
 
-  /** D z for z [B, C, N] and weights [cout, C, M]; returns the tape's view of the result [B, cout, N]. */
-  forward(z: ArrayLike<number>, wRe: ArrayLike<number>, wIm: ArrayLike<number>): FloatArray {
-    this.z.set(z);
+  /** D z for z [B, C, N] and weights [cout, C, M]: a new array [B, cout, N] owned by the caller. */
+  forward(z: FloatArray, wRe: ArrayLike<number>, wIm: ArrayLike<number>): FloatArray {
+    const { B, cout, N, dtype } = this.spec;
     this.wRe.set(wRe);
     this.wIm.set(wIm);
-    (this.mem as TapeMemory).run(this, 'forward', null, this.chunks);
-    return this.out;
+    const out = this.memory.transient(B * cout * N, dtype);
+    this.memory.run(this, 'forward', { src: this.reach(z, this.z), out }, this.chunks);
+    return out;
+  }
+
+  private get memory(): TapeMemory {
+    return this.mem as TapeMemory;
+  }
+
+  /** a itself when the lanes can read it (shared memory or no pool), else its copy in the tape's `copy`. */
+  private reach(a: FloatArray, copy: FloatArray): FloatArray {
+    if (this.memory.reaches(a)) return a;
+    copy.set(a);
+    return copy;
   }
 
   /**
    * From the upstream gradient g [B, cout, N]: adds the weight gradient into gRe/gIm [cout, C, M] (when non-null)
-   * and, when `wantGz`, returns the tape's view of Dᵀg [B, C, N] (else null).
+   * and, when `wantGz`, returns the tape's buffer holding Dᵀg [B, C, N] (valid until its next backward; else null).
    */
-  backward(g: ArrayLike<number>, gRe: FloatArray | null, gIm: FloatArray | null, wantGz: boolean): FloatArray | null {
+  backward(g: FloatArray, gRe: FloatArray | null, gIm: FloatArray | null, wantGz: boolean): FloatArray | null {
     const { cout, C, M } = this.spec;
     const wantW = gRe !== null && gIm !== null;
-    this.g.set(g);
-    (this.mem as TapeMemory).run(this, 'backward', { wantW, wantGz }, this.chunks);
+    const gz = wantGz ? this.gz : null;
+    this.memory.run(this, 'backward', { src: this.reach(g, this.g), wantW, gz }, this.chunks);
     if (wantW) {
       const len = cout * C * M;
       const re = new Float64Array(len), im = new Float64Array(len);
@@ -98,7 +107,7 @@ export class SpectralDecoder implements ChunkedTape {
         gIm[j] -= fi[k] * im[j];
       }
     }
-    return wantGz ? this.gz : null;
+    return gz;
   }
 
   runChunk(method: string, c: number, args: unknown): void {
@@ -106,29 +115,31 @@ export class SpectralDecoder implements ChunkedTape {
     const [b0, b1] = chunkRange(c, this.chunks, this.spec.B);
     const rows = this.nb * Math.max(C, cout) * M;
     for (const f of ['ar', 'ai', 'br', 'bi'] as const) this[f] = grow(this[f], rows);
-    if (method === 'forward') this.forwardChunk(b0, b1);
-    else {
-      const a = args as { wantW: boolean; wantGz: boolean };
-      this.backwardChunk(c, b0, b1, a.wantW, a.wantGz);
+    if (method === 'forward') {
+      const a = args as { src: FloatArray; out: FloatArray };
+      this.forwardChunk(b0, b1, a.src, a.out);
+    } else {
+      const a = args as { src: FloatArray; wantW: boolean; gz: FloatArray | null };
+      this.backwardChunk(c, b0, b1, a.src, a.wantW, a.gz);
     }
   }
 
   /** Z = rfft(z) (kept), Y = w·Z, out = irfft(Y) for samples [b0, b1). */
-  private forwardChunk(b0: number, b1: number): void {
+  private forwardChunk(b0: number, b1: number, z: FloatArray, out: FloatArray): void {
     const { C, cout, N, M } = this.spec;
     const { tr, Zr, Zi, wRe, wIm, ar, ai } = this;
     const nb = b1 - b0, CM = C * M, OM = cout * M;
-    tr.forward(this.z, b0 * C * N, nb * C, Zr, Zi, b0 * CM);
+    tr.forward(z, b0 * C * N, nb * C, Zr, Zi, b0 * CM);
     for (let j = 0; j < nb; j++) mixModes(Zr, Zi, (b0 + j) * CM, C, cout, wRe, wIm, M, false, ar, ai, j * OM);
-    this.out.set(tr.inverse(ar, ai, 0, nb * cout).subarray(0, nb * cout * N), b0 * cout * N);
+    out.set(tr.inverse(ar, ai, 0, nb * cout).subarray(0, nb * cout * N), b0 * cout * N);
   }
 
-  /** G = rfft(g); chunk c's Σ_b Z ⊗ conj G; gz = irfft(conj(w)ᵀ·G) for samples [b0, b1). */
-  private backwardChunk(c: number, b0: number, b1: number, wantW: boolean, wantGz: boolean): void {
+  /** G = rfft(g); chunk c's Σ_b Z ⊗ conj G (if wantW); gz = irfft(conj(w)ᵀ·G) (if gz) for samples [b0, b1). */
+  private backwardChunk(c: number, b0: number, b1: number, g: FloatArray, wantW: boolean, gz: FloatArray | null): void {
     const { C, cout, N, M } = this.spec;
     const { tr, Zr, Zi, wRe, wIm, ar: Gr, ai: Gi, br: Hr, bi: Hi } = this;
     const nb = b1 - b0, CM = C * M, OM = cout * M, len = cout * C * M;
-    tr.forward(this.g, b0 * cout * N, nb * cout, Gr, Gi, 0);
+    tr.forward(g, b0 * cout * N, nb * cout, Gr, Gi, 0);
     if (wantW) {
       const accRe = this.acc.subarray(c * 2 * len, c * 2 * len + len);
       const accIm = this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len);
@@ -147,9 +158,9 @@ export class SpectralDecoder implements ChunkedTape {
         }
       }
     }
-    if (!wantGz) return;
+    if (!gz) return;
     for (let j = 0; j < nb; j++) mixModes(Gr, Gi, j * OM, cout, C, wRe, wIm, M, true, Hr, Hi, j * CM);
-    this.gz.set(tr.inverse(Hr, Hi, 0, nb * C).subarray(0, nb * C * N), b0 * C * N);
+    gz.set(tr.inverse(Hr, Hi, 0, nb * C).subarray(0, nb * C * N), b0 * C * N);
   }
 }
 

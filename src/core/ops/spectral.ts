@@ -25,10 +25,14 @@ function dims(op: string, t: Tensor, wRe: Tensor, wIm: Tensor, onCodes: boolean)
 /** Free decoder tapes by size: taken by a forward, given back when its backward has run (one spare per size). */
 const tapes = new Map<string, SpectralDecoder>();
 
-/** Adds g (a tape's buffer) into t's gradient; when t has none yet, a copy becomes it (no zero fill and add pass). */
-function addGrad(t: Tensor, g: FloatArray): void {
-  if (t.grad) accumulate(t, g);
-  else (t.grad = allocate(t.dtype, g.length)).set(g);
+/**
+ * Adds the decoder tape's Dᵀg into z's gradient. When z has none yet and is an op's output, the tape's buffer
+ * becomes it (no allocation, zero fill and copy of [B, C, N] per step): `backward` releases such gradients when it
+ * ends, before the tape can be taken by another forward. A leaf keeps its gradient, so it gets a copy.
+ */
+function addGrad(z: Tensor, gz: FloatArray): void {
+  if (z.grad) accumulate(z, gz);
+  else z.grad = z.backwardFn ? gz : gz.slice();
 }
 
 /**
@@ -42,9 +46,7 @@ export function spectralConv(z: Tensor, wRe: Tensor, wIm: Tensor): Tensor {
   const key = `${dtype}:${B}:${C}:${cout}:${N}:${M}:${threadCount()}`;
   const tape = tapes.get(key) ?? new SpectralDecoder(spec);
   tapes.delete(key);
-  const out = allocate(dtype, B * cout * N);
-  out.set(tape.forward(z.data, wRe.data, wIm.data));
-  const res = record(new Tensor(out, [B, cout, N]), [z, wRe, wIm], (g) => {
+  const res = record(new Tensor(tape.forward(z.data, wRe.data, wIm.data), [B, cout, N]), [z, wRe, wIm], (g) => {
     const wantW = wRe.requiresGrad || wIm.requiresGrad;
     const gz = tape.backward(g, wantW ? wRe.ensureGrad() : null, wantW ? wIm.ensureGrad() : null, z.requiresGrad);
     if (gz) addGrad(z, gz);
