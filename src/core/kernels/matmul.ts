@@ -9,6 +9,8 @@ import { wasmSgemm } from '../wasm/kernels.js';
 
 /** Below this many multiply-adds the WASM call's packing costs more than it saves. */
 const WASM_MIN_MACS = 4096;
+/** `gemmRows`: the same bound per row of C (a row block of 16 or more rows clears WASM_MIN_MACS). */
+const WASM_MIN_ROW_MACS = 256;
 
 /** c = alpha·A·b + beta·c for A [M, K]: the general loops with j fixed, same operations in the same order. */
 function matvec(M: number, K: number, alpha: number, a: ArrayLike<number>, b: ArrayLike<number>, beta: number, c: FloatArray): void {
@@ -41,6 +43,43 @@ export function gemm(
   c: FloatArray,
 ): void {
   if (c instanceof Float32Array && M * N * K >= WASM_MIN_MACS && wasmSgemm(transA, transB, M, N, K, alpha, a, b, beta, c)) return;
+  jsGemm(transA, transB, M, N, K, alpha, a, b, beta, c);
+}
+
+/**
+ * `gemm` whose row i of C depends on row i of op(A) only, never on M: the WASM-or-JS choice looks at N·K, and
+ * both kernels compute each entry in the same order for any number of rows. So a batch cut into row blocks of
+ * any size (one block per thread) gives the same bits for every blocking. Same arguments as `gemm`.
+ */
+export function gemmRows(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  beta: number,
+  c: FloatArray,
+): void {
+  if (c instanceof Float32Array && N * K >= WASM_MIN_ROW_MACS && wasmSgemm(transA, transB, M, N, K, alpha, a, b, beta, c)) return;
+  jsGemm(transA, transB, M, N, K, alpha, a, b, beta, c);
+}
+
+/** The JS loops of `gemm` (any dtype; the innermost access contiguous for each transpose case). */
+function jsGemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  beta: number,
+  c: FloatArray,
+): void {
   if (N === 1 && !transA) return matvec(M, K, alpha, a, b, beta, c);
   const mn = M * N;
   if (beta === 0) c.fill(0, 0, mn);
