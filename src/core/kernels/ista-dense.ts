@@ -9,7 +9,7 @@
  */
 import { CHUNKS, chunkRange, registerTape, TapeMemory, threadCount, type Alloc, type ChunkedTape } from '../parallel.js';
 import type { DType, FloatArray } from '../tensor.js';
-import { maskGrad, sumChunks, sumTheta, type IstaSettings } from './ista-common.js';
+import { maskGrad, sumTheta, type IstaSettings } from './ista-common.js';
 import { gemm, gemmRows } from './matmul.js';
 
 export interface DenseSpec { B: number; m: number; p: number; T: number; dtype: DType }
@@ -47,8 +47,9 @@ export class DenseIsta implements ChunkedTape {
   private readonly gTheta: Float64Array;
   private readonly mem: TapeMemory | null;
   private s: IstaSettings = { T: 1, alpha: 1, theta: 0, oneSided: false };
-  /** calling-thread scratch for the sum over chunks of `part` (allocated on first backward; workers never need it) */
-  private sum: Float64Array | null = null;
+  /** calling-thread scratch for the sum over chunks of `part`, and a ones vector (allocated on first backward; workers never need them) */
+  private sum: FloatArray | null = null;
+  private ones: Float64Array | null = null;
 
   constructor(readonly spec: DenseSpec, alloc?: Alloc) {
     const { B, m, p, T, dtype } = spec;
@@ -102,10 +103,12 @@ export class DenseIsta implements ChunkedTape {
     this.gzT.set(gzT);
     this.run('backward', { s: this.s, units: this.units(), wantGD: gD !== null });
     if (gD) {
-      const sum = (this.sum ??= new Float64Array(this.gram ? p * p : m * p));
+      const len = this.gram ? p * p : m * p;
+      // Σ_c part_c in chunk order, as the GEMM ones[1, chunks]·part[chunks, len] (each entry summed over c in order)
+      const sum = (this.sum ??= this.part instanceof Float32Array ? new Float32Array(len) : new Float64Array(len));
+      gemm(false, false, 1, len, this.chunks, 1, (this.ones ??= new Float64Array(this.chunks).fill(1)), this.part, 0, sum);
       if (this.gram) {
         // M = I − αDᵀD ⇒ gD −= α·D(gM + gMᵀ); b = α·xD ⇒ gD += α·xᵀ·Σ_t gu^t (left in bx by the chunks)
-        sumChunks(this.part, this.chunks, p * p, 0, p * p, sum);
         for (let i = 0; i < p; i++) {
           for (let j = 0; j < i; j++) sum[i * p + j] = sum[j * p + i] = sum[i * p + j] + sum[j * p + i];
           sum[i * p + i] *= 2;
@@ -113,7 +116,6 @@ export class DenseIsta implements ChunkedTape {
         gemm(false, false, m, p, p, -alpha, this.D, sum, 1, gD);
         gemm(true, false, m, p, B, alpha, this.x, this.bx, 1, gD);
       } else {
-        sumChunks(this.part, this.chunks, m * p, 0, m * p, sum);
         for (let j = 0; j < m * p; j++) gD[j] += sum[j];
       }
     }
