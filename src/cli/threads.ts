@@ -20,25 +20,31 @@ export function parseThreads(value: string | undefined): number {
 let kept: ThreadPool | null = null;
 
 /**
- * Runs a command's work on `threads` threads. The pool stays open for the next command of the same process
- * (in-process callers such as the tests pay the worker start-up once, and the kernels' cached tapes stay bound
- * to a live pool); another count replaces it. A worker that fails (to start, or in a chunk) becomes one error
- * line naming the worker; one that dies while the work still succeeds is a warning on stderr.
+ * The process's pool of `threads` threads, started (and waited for) unless it is already running. It stays open
+ * for the next command of the same process (in-process callers such as the tests pay the worker start-up once,
+ * and the kernels' cached tapes stay bound to a live pool); another count replaces it. A worker that fails to
+ * start is a ThreadError naming it.
+ */
+export async function threadPool(threads: number): Promise<ThreadPool> {
+  if (kept && kept.threads === threads && kept.failures.length === 0) return kept;
+  await kept?.close();
+  kept = null;
+  const pool = useThreads(threads);
+  try {
+    await pool.ready;
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  return (kept = pool);
+}
+
+/**
+ * Runs a command's work on the process's pool of `threads` threads (`threadPool`). A chunk that fails in a
+ * worker becomes one error line naming the worker; a worker that dies while the work still succeeds is a warning.
  */
 export async function runWithThreads<T>(threads: number, fn: () => Promise<T> | T): Promise<T> {
-  if (!kept || kept.threads !== threads || kept.failures.length > 0) {
-    await kept?.close();
-    kept = null;
-    const pool = useThreads(threads);
-    try {
-      await pool.ready;
-    } catch (e) {
-      await pool.close();
-      throw e;
-    }
-    kept = pool;
-  }
-  const pool = kept;
+  const pool = await threadPool(threads);
   let out: T;
   try {
     out = await fn();

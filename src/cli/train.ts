@@ -31,7 +31,7 @@ import {
   readConfigFile,
   validateOptions,
 } from './generator-flags.js';
-import { parseThreads, runWithThreads, threadsOption } from './threads.js';
+import { parseThreads, runWithThreads, threadPool, threadsOption } from './threads.js';
 import { commandAction, holdsRun, loadRun, loadState, makeRunFolder, readDataFile, RunLog, runPaths, signalLayout, truncateLog, writeCheckpoint, type LoadedData } from './runfolder.js';
 
 const positiveInt = intValue.refine((v) => v > 0, 'must be a positive integer');
@@ -343,6 +343,7 @@ export function register(program: Command): void {
       const dir = o.out;
       if (resume && config) throw new UsageError('--config cannot be combined with --resume (the run folder holds its settings)');
       if (!resume && holdsRun(dir)) throw new UsageError(`${dir} already holds a run; pass --resume to continue it, or choose another --out`);
+      await threadPool(threads); // started before the trainer, whose clock (log times) starts when it is made
       const { run, trainer } = resume ? await prepareResume(dir, o) : await prepareFresh(o);
       await makeRunFolder(dir);
       const paths = runPaths(dir);
