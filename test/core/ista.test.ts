@@ -115,6 +115,44 @@ test('fused ops in float32 (WASM DFT-GEMM, WASM FFT and WASM GEMM paths) match f
   }
 });
 
+test('float32 spectral tapes interleaved (a second tape takes over the thread\'s WASM cache before the first backward) give the same results as one at a time', () => {
+  const rng = new Rng(9);
+  const opts: FusedIstaOptions = { iters: 6, alpha: 0.5, lambda: 0.02, oneSided: false };
+  // Gram and direct form, FFT (N = 64, M = 10) and DFT-GEMM (N = 32, M = 5) rows
+  for (const [cout, C, M, N] of [[5, 3, 10, 64], [2, 5, 10, 64], [1, 4, 5, 32]] as const) {
+    const make = (sh: number[], std: number) => Tensor.randn(sh, rng, 'float32', std);
+    const w = [make([cout, C, M], 0.3), make([cout, C, M], 0.3)];
+    const xs = [make([6, cout, N], 1), make([6, cout, N], 1)];
+    const ys = [make([6, C, N], 1), make([6, C, N], 1)];
+    const fresh = (t: Tensor) => {
+      const c = t.to('float32');
+      c.requiresGrad = true;
+      return c;
+    };
+    const grads = (ts: Tensor[]) => ts.map((t) => Float64Array.from(t.ensureGrad()));
+    // one at a time: codes, x gradient and weight gradients of each call
+    const single = [0, 1].map((k) => {
+      const [x, wr, wi] = [fresh(xs[k]), fresh(w[0]), fresh(w[1])];
+      const z = istaSpectral(x, wr, wi, opts);
+      backward(sqNorm(mul(z, ys[k])));
+      return [Float64Array.from(z.data), ...grads([x, wr, wi])];
+    });
+    const [x0, x1, wr, wi] = [fresh(xs[0]), fresh(xs[1]), fresh(w[0]), fresh(w[1])];
+    const z0 = istaSpectral(x0, wr, wi, opts), z1 = istaSpectral(x1, wr, wi, opts);
+    backward(sqNorm(mul(z0, ys[0])));
+    backward(sqNorm(mul(z1, ys[1])));
+    const label = `cout=${cout} C=${C} M=${M} N=${N}`;
+    assert.deepEqual(Float64Array.from(z0.data), single[0][0], `${label}: codes of the first call`);
+    assert.deepEqual(Float64Array.from(x0.ensureGrad()), single[0][1], `${label}: x gradient of the first call`);
+    assert.deepEqual(Float64Array.from(x1.ensureGrad()), single[1][1], `${label}: x gradient of the second call`);
+    // weight gradients: the two calls' sums accumulated into one float32 gradient (one rounding per entry)
+    [wr, wi].forEach((t, j) => {
+      const sum = Float32Array.from(single[0][2 + j], (v, i) => v + single[1][2 + j][i]);
+      assert.ok(relErr(t.ensureGrad(), sum) <= 1e-6, `${label}: weight gradient ${j} differs by ${relErr(t.ensureGrad(), sum)}`);
+    });
+  }
+});
+
 test('fused ops reject bad shapes and settings with messages naming the op', () => {
   const x = Tensor.zeros([2, 3], 'float64');
   assert.throws(() => istaDense(x, Tensor.zeros([4, 5], 'float64'), { iters: 2, alpha: 1, lambda: 0, oneSided: false }), /istaDense: expects x \[B, m\] and D \[m, p\], got \[2, 3\] and \[4, 5\]/);

@@ -105,6 +105,16 @@ export class SpectralIsta implements ChunkedTape {
   private gxi = new Float64Array(0);
   // the calling thread's reduction buffers of backward(): [cout·C·M] ×2 and [C·C·M] ×2
   private readonly sum: Float64Array[];
+  /**
+   * WASM engine, shared control words: [0, chunks) the token of the thread whose cache holds chunk c's forward,
+   * [chunks, 2·chunks) backward claims, [2·chunks] the token counter
+   */
+  private readonly ctl: Int32Array;
+  /** this thread's token, and the forward generation (`gen` of the run) of each chunk in this thread's cache */
+  private readonly token: number;
+  private readonly valid: Int32Array;
+  /** forward calls so far (calling thread) */
+  private gen = 0;
 
   constructor(readonly spec: SpectralSpec, alloc?: Alloc) {
     const { B, C, cout, N, M, T, dtype } = spec;
@@ -138,6 +148,10 @@ export class SpectralIsta implements ChunkedTape {
     this.acc = f64(this.chunks * 2 * cout * C * M);
     this.P = f64(g ? this.chunks * 2 * M * C * C : 0);
     this.gTheta = f64(this.chunks);
+    const ctl = a(2 * this.chunks + 1, 'float32');
+    this.ctl = new Int32Array(ctl.buffer, ctl.byteOffset, 2 * this.chunks + 1);
+    this.token = Atomics.add(this.ctl, 2 * this.chunks, 1) + 1;
+    this.valid = new Int32Array(this.chunks).fill(-1);
     this.signals = new JsSignals(this.tr, N);
     this.sum = [cout * C * M, cout * C * M, g ? C * C * M : 0, g ? C * C * M : 0].map((n) => new Float64Array(n));
     ({ re: this.fr, im: this.fi } = modeGradFactors(N, M));
@@ -177,7 +191,7 @@ export class SpectralIsta implements ChunkedTape {
         }
       }
     }
-    this.run('forward', s);
+    this.run('forward', { s, gen: ++this.gen });
     return this.zs.subarray((T - 1) * B * C * N, T * B * C * N);
   }
 
@@ -188,7 +202,8 @@ export class SpectralIsta implements ChunkedTape {
   backward(gzT: ArrayLike<number>, gRe: FloatArray | null, gIm: FloatArray | null, gx: FloatArray | null): number {
     const { cout, C, M } = this.spec;
     this.gzT.set(gzT);
-    this.run('backward', { s: this.s, wantGx: gx !== null });
+    this.ctl.fill(0, this.chunks, 2 * this.chunks);
+    this.run('backward', { s: this.s, wantGx: gx !== null, gen: this.gen });
     if (gRe && gIm) {
       const len = cout * C * M;
       const [re, im, Pr, Pi] = this.sum;
@@ -226,14 +241,11 @@ export class SpectralIsta implements ChunkedTape {
 
   runChunk(method: string, c: number, args: unknown): void {
     const [b0, b1] = chunkRange(c, this.chunks, this.spec.B);
-    const ws = this.ws;
+    const { ws } = this, a = args as { s: IstaSettings; wantGx: boolean; gen: number };
     if (method === 'forward') {
-      if (ws) this.forwardWasm(ws, b0, b1, args as IstaSettings);
-      else this.forwardChunk(b0, b1, args as IstaSettings);
-      return;
-    }
-    const a = args as { s: IstaSettings; wantGx: boolean };
-    if (ws) this.backwardWasm(ws, c, b0, b1, a.s, a.wantGx);
+      if (ws) this.forwardWasm(ws, c, b0, b1, a.s, a.gen);
+      else this.forwardChunk(b0, b1, a.s);
+    } else if (ws) this.backwardWasm(ws, a.s, a.wantGx, a.gen);
     else this.backwardChunk(c, b0, b1, a.s, a.wantGx);
   }
 
@@ -384,16 +396,18 @@ export class SpectralIsta implements ChunkedTape {
   }
 
   /**
-   * Reserves the chunk's WASM buffers (float counts; spectra [rows, ld]) and stages the weights as float32
+   * Reserves the WASM buffers (float counts; spectra [rows, ld]): this thread's cache of the tape (`slots`) and a
+   * chunk's scratch; stages the weights as float32
    * [cout, C, ld] (and A as [C, C, ld] in the Gram form). Returns the buffers' byte offsets.
    */
   private stageWasm(ws: WasmWorkspace, nb: number): Record<string, number> {
     const { C, cout, N, M } = this.spec;
     const { ld, gram } = this;
     const CL = nb * C * ld, OL = nb * cout * ld, wide = nb * Math.max(C, cout) * ld;
+    const { chunks, nb: nbMax } = this, T = this.spec.T, Zc = chunks * T * nbMax * C * ld, Rc = chunks * (gram ? 1 : T) * nbMax * cout * ld;
     ws.ensure({
-      z: nb * C * N, y: nb * Math.max(C, cout) * N, g: nb * C * N,
-      zr: CL, zi: CL, ur: CL, ui: CL, hr: CL, hi: CL, xr: OL, xi: OL, rr: OL, ri: OL, qr: OL, qi: OL, sr: wide, si: wide,
+      cz: chunks * T * nbMax * C * N, cZr: Zc, cZi: Zc, cRr: Rc, cRi: Rc,
+      y: nb * Math.max(C, cout) * N, g: nb * C * N, ur: CL, ui: CL, hr: CL, hi: CL, qr: OL, qi: OL, sr: wide, si: wide,
       wr: cout * C * ld, wi: cout * C * ld, accR: cout * C * ld, accI: cout * C * ld,
       Ar: gram ? C * C * ld : 0, Ai: gram ? C * C * ld : 0, Pr: gram ? C * C * ld : 0, Pi: gram ? C * C * ld : 0,
     });
@@ -406,28 +420,57 @@ export class SpectralIsta implements ChunkedTape {
     return ws.at;
   }
 
-  /** WASM engine: the steps of `forwardChunk` with the chunk's signals and spectra in WASM memory. */
-  private forwardWasm(ws: WasmWorkspace, b0: number, b1: number, s: IstaSettings): void {
+  /**
+   * Byte offsets of chunk c's slots in this thread's WASM cache of the tape (slots of the largest chunk):
+   * z^t (t = 1…T), the spectra Z^t (t = 0…T−1) and R^{t+1} (direct form, t = 0…T−1; slot 0 = X; Gram form: X).
+   */
+  private slots(at: Record<string, number>, c: number): { z: (t: number) => number; Z: (t: number) => [number, number]; R: (t: number) => [number, number] } {
+    const { C, cout, N, T } = this.spec;
+    const { nb, ld, gram } = this;
+    const zn = nb * C * N, Zn = nb * C * ld, Rn = nb * cout * ld, RT = gram ? 1 : T;
+    return {
+      z: (t) => at.cz + 4 * ((c * T + t - 1) * zn),
+      Z: (t) => [at.cZr + 4 * ((c * T + t) * Zn), at.cZi + 4 * ((c * T + t) * Zn)],
+      R: (t) => [at.cRr + 4 * ((c * RT + t) * Rn), at.cRi + 4 * ((c * RT + t) * Rn)],
+    };
+  }
+
+  /** Claims this thread's cache (other tapes may have used it since: then none of its chunks is valid). */
+  private own(ws: WasmWorkspace): void {
+    if (ws.owner === this) return;
+    ws.owner = this;
+    this.valid.fill(-1);
+  }
+
+  /**
+   * WASM engine: the steps of `forwardChunk` with the chunk's signals and spectra in WASM memory, kept there
+   * (this thread's cache) for the backward, and copied to the shared tape for z^T and for a backward chunk
+   * that runs on another thread.
+   */
+  private forwardWasm(ws: WasmWorkspace, c: number, b0: number, b1: number, s: IstaSettings, gen: number): void {
     const { B, C, cout, N, T } = this.spec;
     const { ld, gram, zs, Zr, Zi, Rr, Ri } = this;
     const tr = this.tr as WasmRowTransform;
     const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld;
     const at = this.stageWasm(ws, nb);
+    this.own(ws);
+    this.valid[c] = -1;
+    const sl = this.slots(at, c);
     const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
-    const X: [number, number] = [at.xr, at.xi], R: [number, number] = [at.rr, at.ri], Z: [number, number] = [at.zr, at.zi];
     // X, kept for the backward; Gram form: Wᴴ X into the scratch s
     ws.view('y', nb * cout * N).set(this.x.subarray(b0 * cout * N, b1 * cout * N));
-    tr.forwardRaw(at.y, nb * cout, at.xr, at.xi, 0);
-    Rr.set(ws.view('xr', nb * OL), b0 * OL);
-    Ri.set(ws.view('xi', nb * OL), b0 * OL);
+    const X = sl.R(0);
+    tr.forwardRaw(at.y, nb * cout, X[0], X[1], 0);
+    Rr.set(ws.viewAt(X[0], nb * OL), b0 * OL);
+    Ri.set(ws.viewAt(X[1], nb * OL), b0 * OL);
     const S: [number, number] = [at.sr, at.si], G: [number, number] = [at.ur, at.ui];
     if (gram) ws.cmix(nb, cout, C, ld, W, true, X, S);
     for (let t = 1; t <= T; t++) {
-      const zo = ((t - 1) * B + b0) * CL;
+      const zo = ((t - 1) * B + b0) * CL, Z = sl.Z(t - 1);
       if (t > 1) {
-        tr.forwardRaw(at.z, nb * C, at.zr, at.zi, 0);
-        Zr.set(ws.view('zr', nb * CL), zo);
-        Zi.set(ws.view('zi', nb * CL), zo);
+        tr.forwardRaw(sl.z(t - 1), nb * C, Z[0], Z[1], 0);
+        Zr.set(ws.viewAt(Z[0], nb * CL), zo);
+        Zi.set(ws.viewAt(Z[1], nb * CL), zo);
       }
       // Gram: G = WᴴX − A·Z; direct: R = X − W·Z (kept), G = Wᴴ·R
       let g = G;
@@ -437,51 +480,82 @@ export class SpectralIsta implements ChunkedTape {
       } else {
         let r = X;
         if (t > 1) {
-          ws.cmix(nb, C, cout, ld, W, false, Z, R, X);
+          r = sl.R(t - 1);
+          ws.cmix(nb, C, cout, ld, W, false, Z, r, X);
           const ro = ((t - 1) * B + b0) * OL;
-          Rr.set(ws.view('rr', nb * OL), ro);
-          Ri.set(ws.view('ri', nb * OL), ro);
-          r = R;
+          Rr.set(ws.viewAt(r[0], nb * OL), ro);
+          Ri.set(ws.viewAt(r[1], nb * OL), ro);
         }
         ws.cmix(nb, cout, C, ld, W, true, r, G);
       }
-      // z^t = S_θ(z^{t−1} + α·inverse(G)), fused into the inverse transform
-      tr.inverseRaw(g[0], g[1], nb * C, at.z, 0, { op: t === 1 ? 'first' : 'step', alpha: s.alpha, theta: s.theta, oneSided: s.oneSided });
-      zs.set(ws.view('z', nb * CN), ((t - 1) * B + b0) * CN);
+      // z^t = S_θ(z^{t−1} + α·inverse(G)), fused into the inverse transform (in z^t's slot, from a copy of z^{t−1})
+      const z = sl.z(t);
+      if (t > 1) ws.copy(z, sl.z(t - 1), nb * CN);
+      tr.inverseRaw(g[0], g[1], nb * C, z, 0, { op: t === 1 ? 'first' : 'step', alpha: s.alpha, theta: s.theta, oneSided: s.oneSided });
+      zs.set(ws.viewAt(z, nb * CN), ((t - 1) * B + b0) * CN);
+    }
+    this.valid[c] = gen;
+    Atomics.store(this.ctl, c, this.token);
+  }
+
+  /** Chunk c's slots from the shared tape (its forward ran on another thread, or this thread's cache was reused). */
+  private restore(ws: WasmWorkspace, at: Record<string, number>, c: number, b0: number, b1: number): void {
+    const { B, C, cout, N, T } = this.spec;
+    const { ld, gram, zs, Zr, Zi, Rr, Ri } = this;
+    const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld, sl = this.slots(at, c);
+    for (let t = 1; t <= T; t++) ws.viewAt(sl.z(t), nb * CN).set(zs.subarray(((t - 1) * B + b0) * CN, ((t - 1) * B + b1) * CN));
+    for (let t = 1; t < T; t++) {
+      const [zr, zi] = sl.Z(t), o = (t * B + b0) * CL;
+      ws.viewAt(zr, nb * CL).set(Zr.subarray(o, o + nb * CL));
+      ws.viewAt(zi, nb * CL).set(Zi.subarray(o, o + nb * CL));
+    }
+    for (let t = 0; t < (gram ? 1 : T); t++) {
+      const [rr, ri] = sl.R(t), o = (t * B + b0) * OL;
+      ws.viewAt(rr, nb * OL).set(Rr.subarray(o, o + nb * OL));
+      ws.viewAt(ri, nb * OL).set(Ri.subarray(o, o + nb * OL));
     }
   }
 
-  /** WASM engine: the steps of `backwardChunk`; the weight-gradient sums accumulate in float32 within the chunk. */
-  private backwardWasm(ws: WasmWorkspace, c: number, b0: number, b1: number, s: IstaSettings, wantGx: boolean): void {
+  /**
+   * WASM engine: the steps of `backwardChunk`; the weight-gradient sums accumulate in float32 within the chunk.
+   * Runs a chunk whose forward ran on this thread when one is left (its data is in this thread's cache), else
+   * any unclaimed chunk (restored from the shared tape). Which thread runs which chunk never changes a result.
+   */
+  private backwardWasm(ws: WasmWorkspace, s: IstaSettings, wantGx: boolean, gen: number): void {
     const { B, C, cout, N, M, T } = this.spec;
-    const { ld, gram, zs, Zr, Zi, Rr, Ri } = this;
+    const { ld, gram, chunks, ctl, token } = this;
+    let c = -1;
+    for (let q = 0; q < chunks && c < 0; q++) if (Atomics.load(ctl, q) === token && Atomics.compareExchange(ctl, chunks + q, 0, 1) === 0) c = q;
+    for (let q = 0; q < chunks && c < 0; q++) if (Atomics.compareExchange(ctl, chunks + q, 0, 1) === 0) c = q;
+    if (c < 0) throw new RangeError(`ista-spectral: backward found no unclaimed chunk (of ${chunks})`);
+    const [b0, b1] = chunkRange(c, chunks, B);
     const { alpha } = s;
     const tr = this.tr as WasmRowTransform;
     const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld, n = nb * CN;
     const at = this.stageWasm(ws, nb);
+    this.own(ws);
+    if (this.valid[c] !== gen) {
+      this.restore(ws, at, c, b0, b1);
+      this.valid[c] = gen;
+    }
+    const sl = this.slots(at, c);
     const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
-    const U: [number, number] = [at.ur, at.ui], Z: [number, number] = [at.zr, at.zi], R: [number, number] = [at.rr, at.ri];
-    const Q: [number, number] = [at.qr, at.qi], H: [number, number] = [at.hr, at.hi], S: [number, number] = [at.sr, at.si];
+    const U: [number, number] = [at.ur, at.ui], Q: [number, number] = [at.qr, at.qi], H: [number, number] = [at.hr, at.hi], S: [number, number] = [at.sr, at.si];
     const acc: [number, number] = [at.accR, at.accI], P: [number, number] = [at.Pr, at.Pi];
     // S = Σ_t GU (Gram form, [nb, C, ld]) or Σ_t Q (direct form, [nb, cout, ld])
-    const sl = nb * (gram ? CL : OL);
-    for (const name of ['sr', 'si']) ws.view(name, sl).fill(0);
+    const sn = nb * (gram ? CL : OL);
+    for (const name of ['sr', 'si']) ws.view(name, sn).fill(0);
     for (const name of ['accR', 'accI']) ws.view(name, cout * CL).fill(0);
     if (gram) for (const name of ['Pr', 'Pi']) ws.view(name, C * CL).fill(0);
     ws.view('g', n).set(this.gzT.subarray(b0 * CN, b0 * CN + n));
     let gTheta = 0;
     for (let t = T; t >= 1; t--) {
-      ws.view('z', n).set(zs.subarray(((t - 1) * B + b0) * CN, ((t - 1) * B + b0) * CN + n));
       // gu = gz ⊙ [z^t ≠ 0], fused into the forward transform of gu
-      gTheta -= tr.forwardRaw(at.g, nb * C, at.ur, at.ui, 0, at.z);
-      const zo = ((t - 1) * B + b0) * CL;
-      if (t > 1) {
-        ws.view('zr', nb * CL).set(Zr.subarray(zo, zo + nb * CL));
-        ws.view('zi', nb * CL).set(Zi.subarray(zo, zo + nb * CL));
-      }
+      gTheta -= tr.forwardRaw(at.g, nb * C, at.ur, at.ui, 0, sl.z(t));
+      const Z = sl.Z(t - 1);
       if (gram) {
-        ws.axpy(at.sr, at.ur, sl, 1);
-        ws.axpy(at.si, at.ui, sl, 1);
+        ws.axpy(at.sr, at.ur, sn, 1);
+        ws.axpy(at.si, at.ui, sn, 1);
         if (t === 1) break;
         // P[c', c] += GU_c conj(Z_c') + Z_c conj(GU_c'); H = A·GU
         ws.couter(nb, C, C, ld, U, Z, P);
@@ -489,13 +563,10 @@ export class SpectralIsta implements ChunkedTape {
         ws.cmix(nb, C, C, ld, A, false, U, H);
       } else {
         // Q = W·GU; acc += GU ⊗ conj(R^t) − Z^{t−1} ⊗ conj(Q); H = Wᴴ Q; Σ_t Q
-        const ro = ((t - 1) * B + b0) * OL;
-        ws.view('rr', nb * OL).set(Rr.subarray(ro, ro + nb * OL));
-        ws.view('ri', nb * OL).set(Ri.subarray(ro, ro + nb * OL));
         ws.cmix(nb, C, cout, ld, W, false, U, Q);
-        ws.couter(nb, C, cout, ld, U, R, acc);
-        ws.axpy(at.sr, at.qr, sl, 1);
-        ws.axpy(at.si, at.qi, sl, 1);
+        ws.couter(nb, C, cout, ld, U, sl.R(t - 1), acc);
+        ws.axpy(at.sr, at.qr, sn, 1);
+        ws.axpy(at.si, at.qi, sn, 1);
         if (t === 1) break;
         ws.couter(nb, C, cout, ld, Z, Q, acc, true);
         ws.cmix(nb, cout, C, ld, W, true, Q, H);
@@ -506,9 +577,7 @@ export class SpectralIsta implements ChunkedTape {
     let gxs = S;
     if (gram) {
       // acc += S ⊗ conj(X); Σ_t Q = W·S
-      ws.view('xr', nb * OL).set(Rr.subarray(b0 * OL, b1 * OL));
-      ws.view('xi', nb * OL).set(Ri.subarray(b0 * OL, b1 * OL));
-      ws.couter(nb, C, cout, ld, S, [at.xr, at.xi], acc);
+      ws.couter(nb, C, cout, ld, S, sl.R(0), acc);
       if (wantGx) ws.cmix(nb, C, cout, ld, W, false, S, Q);
       gxs = Q;
     }

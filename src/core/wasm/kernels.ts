@@ -278,6 +278,8 @@ export class WasmWorkspace {
   private readonly cap = new Map<string, number>();
   /** byte offset of each named buffer */
   readonly at: Record<string, number> = {};
+  /** the user whose data the buffers hold across calls (users that keep data there check and set it) */
+  owner: unknown = null;
 
   private constructor(private readonly k: KernelExports) {}
 
@@ -301,6 +303,16 @@ export class WasmWorkspace {
   /** A view of n floats of buffer `name` from float index `off` (fresh: memory growth detaches old views). */
   view(name: string, n: number, off = 0): Float32Array {
     return new Float32Array(this.k.memory.buffer, this.at[name] + 4 * off, n);
+  }
+
+  /** n floats from byte offset src to byte offset dst (regions may overlap). */
+  copy(dst: number, src: number, n: number): void {
+    new Float32Array(this.k.memory.buffer).copyWithin(dst >> 2, src >> 2, (src >> 2) + n);
+  }
+
+  /** A view of n floats at byte offset p. */
+  viewAt(p: number, n: number): Float32Array {
+    return new Float32Array(this.k.memory.buffer, p, n);
   }
 
   /** y += a·x on n floats. */
