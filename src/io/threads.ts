@@ -59,40 +59,49 @@ export class ThreadPool {
   private waiting = 0;
   private closed = false;
 
-  /** Use `useThreads` (one pool at a time). */
+  /** Same as `useThreads(threads)`. */
   constructor(readonly threads: number) {
-    const { code, eval: isEval } = workerCode();
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new ThreadError(`useThreads: threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
+    if (active) throw new ThreadError(`useThreads: a pool of ${active.threads} threads is already active; close it first`);
     const starts: Array<Promise<void>> = [];
-    for (let i = 0; i < threads - 1; i++) {
-      const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(code, { eval: isEval, workerData: { report: port2 }, transferList: [port2] });
-      worker.unref();
-      const name = `worker thread ${i + 1} of ${threads - 1}`;
-      let started: (err: string | null, cause?: unknown) => void = () => undefined;
-      starts.push(
-        new Promise<void>((resolve, reject) => {
-          started = (err, cause) => {
-            started = () => undefined;
-            if (err === null) resolve();
-            else reject(new ThreadError(`${name} failed to start: ${err.split('\n')[0]}`, { cause }));
-          };
-        }),
-      );
-      const fail = (text: string, cause: unknown = text) => {
-        this.errors.push(`${name}: ${text}`);
-        started(text, cause);
-        for (const l of this.listeners) l({ type: 'error', text, worker: i });
-      };
-      port1.on('message', (r: WorkerReport) => {
-        if (r.type === 'error') return fail(r.text);
-        if (r.type === 'ready') started(null);
-        for (const l of this.listeners) l({ ...r, worker: i });
-      });
-      worker.on('error', (e) => fail(`${e.name}: ${e.message}`, e));
-      worker.on('exit', (code) => this.closed || fail(`exited (code ${code})`));
-      this.workers.push(worker);
-      this.ports.push(port1);
+    try {
+      const { code, eval: isEval } = workerCode();
+      for (let i = 0; i < threads - 1; i++) {
+        const { port1, port2 } = new MessageChannel();
+        const worker = new Worker(code, { eval: isEval, workerData: { report: port2 }, transferList: [port2] });
+        worker.unref();
+        const name = `worker thread ${i + 1} of ${threads - 1}`;
+        let started: (err: string | null, cause?: unknown) => void = () => undefined;
+        starts.push(
+          new Promise<void>((resolve, reject) => {
+            started = (err, cause) => {
+              started = () => undefined;
+              if (err === null) resolve();
+              else reject(new ThreadError(`${name} failed to start: ${err.split('\n')[0]}`, { cause }));
+            };
+          }),
+        );
+        const fail = (text: string, cause: unknown = text) => {
+          this.errors.push(`${name}: ${text}`);
+          started(text, cause);
+          for (const l of this.listeners) l({ type: 'error', text, worker: i });
+        };
+        port1.on('message', (r: WorkerReport) => {
+          if (r.type === 'error') return fail(r.text);
+          if (r.type === 'ready') started(null);
+          for (const l of this.listeners) l({ ...r, worker: i });
+        });
+        worker.on('error', (e) => fail(`${e.name}: ${e.message}`, e));
+        worker.on('exit', (code) => this.closed || fail(`exited (code ${code})`));
+        this.workers.push(worker);
+        this.ports.push(port1);
+      }
+    } catch (e) {
+      this.closed = true; // their exits are expected
+      for (const w of this.workers) void w.terminate();
+      throw new ThreadError(`useThreads: cannot start a worker thread: ${(e as Error).message}`, { cause: e });
     }
+    active = this;
     this.ready = this.hold(Promise.all(starts).then(() => undefined));
     this.ready.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
     setWorkers(this.workers);
@@ -185,10 +194,7 @@ export class ThreadPool {
  * @param threads integer in [1, MAX_THREADS]
  */
 export function useThreads(threads: number): ThreadPool {
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new ThreadError(`useThreads: threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
-  if (active) throw new ThreadError(`useThreads: a pool of ${active.threads} threads is already active; close it first`);
-  active = new ThreadPool(threads);
-  return active;
+  return new ThreadPool(threads);
 }
 
 /**
