@@ -9,6 +9,20 @@ import { rowTransform, type RowTransform } from './dft.js';
 import { grow, sumChunks } from './ista-common.js';
 import { mixModes, modeGradFactors } from './spectral.js';
 
+/**
+ * Runs a row-transform call once more if it met detached WASM views: wasm/kernels.ts `forward`/`inverse` take
+ * their operand views before the raw kernel grows WASM memory for its scratch (a thread's first call of a new
+ * size), so that call fails after the growth and the repeat succeeds. Remove once the views are taken after it.
+ */
+function retryDetached(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof TypeError) || !/detached/.test(e.message)) throw e;
+    f();
+  }
+}
+
 /** Sizes of a decoder tape: codes [B, C, N] → signals [B, cout, N] with weights [cout, C, M]. */
 export interface DecoderSpec { B: number; C: number; cout: number; N: number; M: number; dtype: DType }
 
@@ -129,9 +143,9 @@ export class SpectralDecoder implements ChunkedTape {
     const { C, cout, N, M } = this.spec;
     const { tr, Zr, Zi, wRe, wIm, ar, ai } = this;
     const nb = b1 - b0, CM = C * M, OM = cout * M;
-    tr.forward(z, b0 * C * N, nb * C, Zr, Zi, b0 * CM);
+    retryDetached(() => tr.forward(z, b0 * C * N, nb * C, Zr, Zi, b0 * CM));
     for (let j = 0; j < nb; j++) mixModes(Zr, Zi, (b0 + j) * CM, C, cout, wRe, wIm, M, false, ar, ai, j * OM);
-    out.set(tr.inverse(ar, ai, 0, nb * cout).subarray(0, nb * cout * N), b0 * cout * N);
+    retryDetached(() => out.set(tr.inverse(ar, ai, 0, nb * cout).subarray(0, nb * cout * N), b0 * cout * N));
   }
 
   /** G = rfft(g); chunk c's Σ_b Z ⊗ conj G (if wantW); gz = irfft(conj(w)ᵀ·G) (if gz) for samples [b0, b1). */
@@ -139,7 +153,7 @@ export class SpectralDecoder implements ChunkedTape {
     const { C, cout, N, M } = this.spec;
     const { tr, Zr, Zi, wRe, wIm, ar: Gr, ai: Gi, br: Hr, bi: Hi } = this;
     const nb = b1 - b0, CM = C * M, OM = cout * M, len = cout * C * M;
-    tr.forward(g, b0 * cout * N, nb * cout, Gr, Gi, 0);
+    retryDetached(() => tr.forward(g, b0 * cout * N, nb * cout, Gr, Gi, 0));
     if (wantW) {
       const accRe = this.acc.subarray(c * 2 * len, c * 2 * len + len);
       const accIm = this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len);
@@ -160,7 +174,7 @@ export class SpectralDecoder implements ChunkedTape {
     }
     if (!gz) return;
     for (let j = 0; j < nb; j++) mixModes(Gr, Gi, j * OM, cout, C, wRe, wIm, M, true, Hr, Hi, j * CM);
-    gz.set(tr.inverse(Hr, Hi, 0, nb * C).subarray(0, nb * C * N), b0 * C * N);
+    retryDetached(() => gz.set(tr.inverse(Hr, Hi, 0, nb * C).subarray(0, nb * C * N), b0 * C * N));
   }
 }
 
