@@ -61,16 +61,16 @@ export class SpectralIsta implements ChunkedTape {
   readonly wRe: Float64Array;
   readonly wIm: Float64Array;
   readonly gzT: FloatArray;
-  /** z^t for t = 1…T: [T, B, C, N] */
+  /** z^t for t = 1…T: [T, B, C, N] (WASM engine: z^T only, the rest stays in the threads' WASM caches) */
   readonly zs: FloatArray;
-  /** mode stride of the kept spectra: M (JS engine) or M rounded up to a multiple of 4 (WASM engine) */
+  /** WASM engine: mode stride of the spectra, M rounded up to a multiple of 4 */
   private readonly ld: number;
-  /** forward-normalised spectra of z^t, slot t = 0…T−1 (slot 0 unused: z⁰ = 0): [T, B, C, ld] */
-  private readonly Zr: FloatArray;
-  private readonly Zi: FloatArray;
-  /** direct form: residual spectra R^{t+1} = X − W·Z^t, slot t = 0…T−1 (slot 0 = X), [T, B, cout, ld]; Gram form: X only */
-  private readonly Rr: FloatArray;
-  private readonly Ri: FloatArray;
+  /** JS engine: forward-normalised spectra of z^t, slot t = 0…T−1 (slot 0 unused: z⁰ = 0): [T, B, C, M] */
+  private readonly Zr: Float64Array;
+  private readonly Zi: Float64Array;
+  /** JS engine, direct form: residual spectra R^{t+1} = X − W·Z^t, slot t = 0…T−1 (slot 0 = X), [T, B, cout, M]; Gram form: X only */
+  private readonly Rr: Float64Array;
+  private readonly Ri: Float64Array;
   /** Gram form: A_k = W_kᴴW_k as [C, C, M] (A[c, c'] = Σ_i conj(W_{i,c}) W_{i,c'}) */
   private readonly Ar: Float64Array;
   private readonly Ai: Float64Array;
@@ -129,22 +129,22 @@ export class SpectralIsta implements ChunkedTape {
     const g = this.gram;
     this.tr = rowTransform(N, M, dtype);
     this.ws = dtype === 'float32' && this.tr instanceof WasmRowTransform ? wasmWorkspace() : null;
-    const ld = (this.ld = this.ws ? (this.tr as WasmRowTransform).ld : M);
-    const sd: DType = this.ws ? 'float32' : 'float64';
+    this.ld = this.ws ? (this.tr as WasmRowTransform).ld : M;
+    const js = this.ws ? 0 : 1;
     this.x = a(B * cout * N, dtype);
     this.wRe = f64(cout * C * M);
     this.wIm = f64(cout * C * M);
     this.gzT = a(B * C * N, dtype);
-    this.zs = a(T * B * C * N, dtype);
-    this.Zr = a(T * B * C * ld, sd);
-    this.Zi = a(T * B * C * ld, sd);
-    this.Rr = a((g ? 1 : T) * B * cout * ld, sd);
-    this.Ri = a((g ? 1 : T) * B * cout * ld, sd);
+    this.zs = a((js ? T : 1) * B * C * N, dtype);
+    this.Zr = f64(js * T * B * C * M);
+    this.Zi = f64(js * T * B * C * M);
+    this.Rr = f64(js * (g ? 1 : T) * B * cout * M);
+    this.Ri = f64(js * (g ? 1 : T) * B * cout * M);
     this.Ar = f64(g ? M * C * C : 0);
     this.Ai = f64(g ? M * C * C : 0);
     this.Br = f64(g && !this.ws ? B * C * M : 0);
     this.Bi = f64(g && !this.ws ? B * C * M : 0);
-    this.gx = a(B * cout * N, sd);
+    this.gx = a(B * cout * N, js ? 'float64' : 'float32');
     this.acc = f64(this.chunks * 2 * cout * C * M);
     this.P = f64(g ? this.chunks * 2 * M * C * C : 0);
     this.gTheta = f64(this.chunks);
@@ -192,7 +192,8 @@ export class SpectralIsta implements ChunkedTape {
       }
     }
     this.run('forward', { s, gen: ++this.gen });
-    return this.zs.subarray((T - 1) * B * C * N, T * B * C * N);
+    const o = this.ws ? 0 : (T - 1) * B * C * N;
+    return this.zs.subarray(o, o + B * C * N);
   }
 
   /**
@@ -262,14 +263,13 @@ export class SpectralIsta implements ChunkedTape {
     const { T } = s;
     this.scratch();
     const { zs, tr, signals, Zr, Zi, Rr, Ri, Ar, Ai, Br, Bi, wRe, wIm, ar, ai, br, bi, gram } = this;
-    const Zr64 = Zr as Float64Array, Zi64 = Zi as Float64Array, Rr64 = Rr as Float64Array, Ri64 = Ri as Float64Array;
     const nb = b1 - b0, CN = C * N, CM = C * M, OM = cout * M;
-    tr.forward(this.x, b0 * cout * N, nb * cout, Rr64, Ri64, b0 * OM);
+    tr.forward(this.x, b0 * cout * N, nb * cout, Rr, Ri, b0 * OM);
     if (gram) for (let j = 0; j < nb; j++) mixModes(Rr, Ri, (b0 + j) * OM, cout, C, wRe, wIm, M, true, Br, Bi, (b0 + j) * CM);
     for (let t = 1; t <= T; t++) {
       const prev = ((t - 2) * B + b0) * CN;
       const zsOff = ((t - 1) * B + b0) * CM;
-      if (t > 1) signals.forwardCodes(zs, prev, nb * C, Zr64, Zi64, zsOff);
+      if (t > 1) signals.forwardCodes(zs, prev, nb * C, Zr, Zi, zsOff);
       for (let j = 0; j < nb; j++) {
         const g0 = j * CM, x0 = (b0 + j) * OM;
         if (gram) {
@@ -444,14 +444,14 @@ export class SpectralIsta implements ChunkedTape {
 
   /**
    * WASM engine: the steps of `forwardChunk` with the chunk's signals and spectra in WASM memory, kept there
-   * (this thread's cache) for the backward, and copied to the shared tape for z^T and for a backward chunk
-   * that runs on another thread.
+   * (this thread's cache) for the backward; only z^T goes to the shared tape (a backward chunk on another
+   * thread recomputes this forward).
    */
   private forwardWasm(ws: WasmWorkspace, c: number, b0: number, b1: number, s: IstaSettings, gen: number): void {
-    const { B, C, cout, N, T } = this.spec;
-    const { ld, gram, zs, Zr, Zi, Rr, Ri } = this;
+    const { C, cout, N, T } = this.spec;
+    const { ld, gram } = this;
     const tr = this.tr as WasmRowTransform;
-    const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld;
+    const nb = b1 - b0, CN = C * N;
     const at = this.stageWasm(ws, nb);
     this.own(ws);
     this.valid[c] = -1;
@@ -461,17 +461,11 @@ export class SpectralIsta implements ChunkedTape {
     ws.view('y', nb * cout * N).set(this.x.subarray(b0 * cout * N, b1 * cout * N));
     const X = sl.R(0);
     tr.forwardRaw(at.y, nb * cout, X[0], X[1], 0);
-    Rr.set(ws.viewAt(X[0], nb * OL), b0 * OL);
-    Ri.set(ws.viewAt(X[1], nb * OL), b0 * OL);
     const S: [number, number] = [at.sr, at.si], G: [number, number] = [at.ur, at.ui];
     if (gram) ws.cmix(nb, cout, C, ld, W, true, X, S);
     for (let t = 1; t <= T; t++) {
-      const zo = ((t - 1) * B + b0) * CL, Z = sl.Z(t - 1);
-      if (t > 1) {
-        tr.forwardRaw(sl.z(t - 1), nb * C, Z[0], Z[1], 0);
-        Zr.set(ws.viewAt(Z[0], nb * CL), zo);
-        Zi.set(ws.viewAt(Z[1], nb * CL), zo);
-      }
+      const Z = sl.Z(t - 1);
+      if (t > 1) tr.forwardRaw(sl.z(t - 1), nb * C, Z[0], Z[1], 0);
       // Gram: G = WᴴX − A·Z; direct: R = X − W·Z (kept), G = Wᴴ·R
       let g = G;
       if (gram) {
@@ -482,9 +476,6 @@ export class SpectralIsta implements ChunkedTape {
         if (t > 1) {
           r = sl.R(t - 1);
           ws.cmix(nb, C, cout, ld, W, false, Z, r, X);
-          const ro = ((t - 1) * B + b0) * OL;
-          Rr.set(ws.viewAt(r[0], nb * OL), ro);
-          Ri.set(ws.viewAt(r[1], nb * OL), ro);
         }
         ws.cmix(nb, cout, C, ld, W, true, r, G);
       }
@@ -492,34 +483,16 @@ export class SpectralIsta implements ChunkedTape {
       const z = sl.z(t);
       if (t > 1) ws.copy(z, sl.z(t - 1), nb * CN);
       tr.inverseRaw(g[0], g[1], nb * C, z, 0, { op: t === 1 ? 'first' : 'step', alpha: s.alpha, theta: s.theta, oneSided: s.oneSided });
-      zs.set(ws.viewAt(z, nb * CN), ((t - 1) * B + b0) * CN);
     }
+    this.zs.set(ws.viewAt(sl.z(T), nb * CN), b0 * CN);
     this.valid[c] = gen;
     Atomics.store(this.ctl, c, this.token);
-  }
-
-  /** Chunk c's slots from the shared tape (its forward ran on another thread, or this thread's cache was reused). */
-  private restore(ws: WasmWorkspace, at: Record<string, number>, c: number, b0: number, b1: number): void {
-    const { B, C, cout, N, T } = this.spec;
-    const { ld, gram, zs, Zr, Zi, Rr, Ri } = this;
-    const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld, sl = this.slots(at, c);
-    for (let t = 1; t <= T; t++) ws.viewAt(sl.z(t), nb * CN).set(zs.subarray(((t - 1) * B + b0) * CN, ((t - 1) * B + b1) * CN));
-    for (let t = 1; t < T; t++) {
-      const [zr, zi] = sl.Z(t), o = (t * B + b0) * CL;
-      ws.viewAt(zr, nb * CL).set(Zr.subarray(o, o + nb * CL));
-      ws.viewAt(zi, nb * CL).set(Zi.subarray(o, o + nb * CL));
-    }
-    for (let t = 0; t < (gram ? 1 : T); t++) {
-      const [rr, ri] = sl.R(t), o = (t * B + b0) * OL;
-      ws.viewAt(rr, nb * OL).set(Rr.subarray(o, o + nb * OL));
-      ws.viewAt(ri, nb * OL).set(Ri.subarray(o, o + nb * OL));
-    }
   }
 
   /**
    * WASM engine: the steps of `backwardChunk`; the weight-gradient sums accumulate in float32 within the chunk.
    * Runs a chunk whose forward ran on this thread when one is left (its data is in this thread's cache), else
-   * any unclaimed chunk (restored from the shared tape). Which thread runs which chunk never changes a result.
+   * any unclaimed chunk, recomputing its forward first. Which thread runs which chunk never changes a result.
    */
   private backwardWasm(ws: WasmWorkspace, s: IstaSettings, wantGx: boolean, gen: number): void {
     const { B, C, cout, N, M, T } = this.spec;
@@ -534,10 +507,7 @@ export class SpectralIsta implements ChunkedTape {
     const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld, n = nb * CN;
     const at = this.stageWasm(ws, nb);
     this.own(ws);
-    if (this.valid[c] !== gen) {
-      this.restore(ws, at, c, b0, b1);
-      this.valid[c] = gen;
-    }
+    if (this.valid[c] !== gen) this.forwardWasm(ws, c, b0, b1, s, gen);
     const sl = this.slots(at, c);
     const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
     const U: [number, number] = [at.ur, at.ui], Q: [number, number] = [at.qr, at.qi], H: [number, number] = [at.hr, at.hi], S: [number, number] = [at.sr, at.si];
