@@ -464,34 +464,61 @@ export function axpy(y: usize, x: usize, n: i32, a: f32): void {
  * Complex mode mixing of nb samples, SIMD over the modes k (rows of ld floats, ld a multiple of 4, re and im in
  * separate arrays): Y[b, d] = Σ_s op(W)[d, s] ⊙ S[b, s] with op(W)[d, s] = W[d, s] (W: [dst, src, ld]) or, when
  * adjoint, conj(W[s, d]) (W: [src, dst, ld]); S: [nb, src, ld], Y: [nb, dst, ld]. With sub, Y = X − that
- * (X: [nb, dst, ld]; it may be Y).
+ * (X: [nb, dst, ld], not overlapping Y). Streams over k per pair of source channels.
  */
 export function cmix(nb: i32, src: i32, dst: i32, ld: i32, wr: usize, wi: usize, adjoint: bool, sr: usize, si: usize, yr: usize, yi: usize, sub: bool, xr: usize, xi: usize): void {
+  // one specialised copy of the loop per (adjoint, sub), so the inner loop branches only on constants
+  if (adjoint) {
+    if (sub) cmixLoop(nb, src, dst, ld, wr, wi, true, sr, si, yr, yi, true, xr, xi);
+    else cmixLoop(nb, src, dst, ld, wr, wi, true, sr, si, yr, yi, false, xr, xi);
+  } else if (sub) cmixLoop(nb, src, dst, ld, wr, wi, false, sr, si, yr, yi, true, xr, xi);
+  else cmixLoop(nb, src, dst, ld, wr, wi, false, sr, si, yr, yi, false, xr, xi);
+}
+
+@inline function cmixLoop(nb: i32, src: i32, dst: i32, ld: i32, wr: usize, wi: usize, adjoint: bool, sr: usize, si: usize, yr: usize, yi: usize, sub: bool, xr: usize, xi: usize): void {
   const row = <usize>ld << 2;
   const wd = adjoint ? row : <usize>src * row, ws = adjoint ? <usize>dst * row : row;
   for (let b = 0; b < nb; b++) {
     const sb = <usize>b * src * row, yb = <usize>b * dst * row;
     for (let d = 0; d < dst; d++) {
-      const yo = yb + <usize>d * row;
-      for (let k: usize = 0; k < row; k += 16) {
-        let ar = f32x4.splat(0), ai = f32x4.splat(0);
-        for (let s = 0; s < src; s++) {
-          const wo = <usize>d * wd + <usize>s * ws + k, so = sb + <usize>s * row + k;
-          const cr = v128.load(wr + wo), ci = v128.load(wi + wo), zr = v128.load(sr + so), zi = v128.load(si + so);
+      const pyr = yr + yb + <usize>d * row, pyi = yi + yb + <usize>d * row;
+      const pxr = xr + yb + <usize>d * row, pxi = xi + yb + <usize>d * row;
+      // source channels in pairs with register accumulators; each pair's sums go to Y (the first pair writes)
+      for (let s = 0; s < src; s += 2) {
+        const two = s + 1 < src;
+        const w0r = wr + <usize>d * wd + <usize>s * ws, w0i = wi + <usize>d * wd + <usize>s * ws;
+        const s0r = sr + sb + <usize>s * row, s0i = si + sb + <usize>s * row;
+        for (let k: usize = 0; k < row; k += 16) {
+          let cr = v128.load(w0r + k), ci = v128.load(w0i + k), zr = v128.load(s0r + k), zi = v128.load(s0i + k);
+          let ar: v128, ai: v128;
           if (adjoint) {
-            ar = f32x4.add(ar, f32x4.add(f32x4.mul(cr, zr), f32x4.mul(ci, zi)));
-            ai = f32x4.add(ai, f32x4.sub(f32x4.mul(cr, zi), f32x4.mul(ci, zr)));
+            ar = f32x4.add(f32x4.mul(cr, zr), f32x4.mul(ci, zi));
+            ai = f32x4.sub(f32x4.mul(cr, zi), f32x4.mul(ci, zr));
           } else {
-            ar = f32x4.add(ar, f32x4.sub(f32x4.mul(cr, zr), f32x4.mul(ci, zi)));
-            ai = f32x4.add(ai, f32x4.add(f32x4.mul(cr, zi), f32x4.mul(ci, zr)));
+            ar = f32x4.sub(f32x4.mul(cr, zr), f32x4.mul(ci, zi));
+            ai = f32x4.add(f32x4.mul(cr, zi), f32x4.mul(ci, zr));
           }
+          if (two) {
+            cr = v128.load(w0r + ws + k); ci = v128.load(w0i + ws + k); zr = v128.load(s0r + row + k); zi = v128.load(s0i + row + k);
+            if (adjoint) {
+              ar = f32x4.add(ar, f32x4.add(f32x4.mul(cr, zr), f32x4.mul(ci, zi)));
+              ai = f32x4.add(ai, f32x4.sub(f32x4.mul(cr, zi), f32x4.mul(ci, zr)));
+            } else {
+              ar = f32x4.add(ar, f32x4.sub(f32x4.mul(cr, zr), f32x4.mul(ci, zi)));
+              ai = f32x4.add(ai, f32x4.add(f32x4.mul(cr, zi), f32x4.mul(ci, zr)));
+            }
+          }
+          if (s > 0) {
+            ar = f32x4.add(v128.load(pyr + k), ar);
+            ai = f32x4.add(v128.load(pyi + k), ai);
+          }
+          if (sub && s + 2 >= src) {
+            ar = f32x4.sub(v128.load(pxr + k), ar);
+            ai = f32x4.sub(v128.load(pxi + k), ai);
+          }
+          v128.store(pyr + k, ar);
+          v128.store(pyi + k, ai);
         }
-        if (sub) {
-          ar = f32x4.sub(v128.load(xr + yo + k), ar);
-          ai = f32x4.sub(v128.load(xi + yo + k), ai);
-        }
-        v128.store(yr + yo + k, ar);
-        v128.store(yi + yo + k, ai);
       }
     }
   }
@@ -503,13 +530,14 @@ export function cmix(nb: i32, src: i32, dst: i32, ld: i32, wr: usize, wi: usize,
  */
 export function couter(nb: i32, na: i32, nj: i32, ld: i32, ar: usize, ai: usize, br: usize, bi: usize, accR: usize, accI: usize, negate: bool): void {
   const row = <usize>ld << 2;
+  const sa = <usize>na * row, sbm = <usize>nj * row;
   for (let j = 0; j < nj; j++) {
     for (let a = 0; a < na; a++) {
       const o = (<usize>j * na + a) * row;
       for (let k: usize = 0; k < row; k += 16) {
         let sr = f32x4.splat(0), si = f32x4.splat(0);
-        for (let b = 0; b < nb; b++) {
-          const ao = <usize>(b * na + a) * row + k, bo = <usize>(b * nj + j) * row + k;
+        let ao = <usize>a * row + k, bo = <usize>j * row + k;
+        for (let b = 0; b < nb; b++, ao += sa, bo += sbm) {
           const xr = v128.load(ar + ao), xi = v128.load(ai + ao), yr = v128.load(br + bo), yi = v128.load(bi + bo);
           sr = f32x4.add(sr, f32x4.add(f32x4.mul(xr, yr), f32x4.mul(xi, yi)));
           si = f32x4.add(si, f32x4.sub(f32x4.mul(xi, yr), f32x4.mul(xr, yi)));

@@ -323,7 +323,7 @@ export class WasmWorkspace {
   /**
    * Mode mixing, SIMD over modes (rows of ld floats, ld a multiple of 4): Y[b, d] = Σ_s op(W)[d, s] ⊙ S[b, s] for
    * b < nb, op(W)[d, s] = W[d, s] (W [dst, src, ld]) or conj(W[s, d]) when adjoint (W [src, dst, ld]); S [nb, src, ld],
-   * Y [nb, dst, ld]; with x = [xr, xi] (may be Y), Y = X − that. Each pair is (re, im) byte offsets.
+   * Y [nb, dst, ld]; with x = [xr, xi] (not overlapping Y), Y = X − that. Each pair is (re, im) byte offsets.
    */
   cmix(nb: number, src: number, dst: number, ld: number, w: [number, number], adjoint: boolean, sIn: [number, number], y: [number, number], x?: [number, number]): void {
     this.k.cmix(nb, src, dst, ld, w[0], w[1], adjoint ? 1 : 0, sIn[0], sIn[1], y[0], y[1], x ? 1 : 0, x ? x[0] : 0, x ? x[1] : 0);
