@@ -117,6 +117,31 @@ test('‖D‖² matches Jacobi on the explicit float64 Gram to 1e-12 (m < p, m >
   }
 });
 
+test('‖D‖² with a repeated top singular value (D = Q₁·Σ·Q₂, Σ = diag(3, 3, 3, 1, 0.5, …)) is 9 to 1e-12', () => {
+  const rng = new Rng(6);
+  for (const [m, p] of [[12, 20], [20, 12]]) {
+    const n = Math.min(m, p);
+    const sigma = Array.from({ length: n }, (_, i) => (i < 3 ? 3 : 1 / (i - 1)));
+    // Q₁, Q₂: random Householder reflections (orthogonal), so the singular values of D are exactly Σ
+    const reflect = (k: number) => {
+      const v = Float64Array.from({ length: k }, () => rng.normal());
+      const vv = v.reduce((s, x) => s + x * x, 0);
+      const q = new Float64Array(k * k);
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) q[i * k + j] = (i === j ? 1 : 0) - (2 * v[i] * v[j]) / vv;
+      return q;
+    };
+    const Q1 = reflect(m), Q2 = reflect(p);
+    const D = new Float64Array(m * p);
+    for (let i = 0; i < m; i++) for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += Q1[i * m + k] * sigma[k] * Q2[k * p + j];
+      D[i * p + j] = s;
+    }
+    const got = spectralNormSqDense(D, m, p);
+    assert.ok(Math.abs(got - 9) <= REL * 9, `${m}×${p}: ${got} vs 9`);
+  }
+});
+
 test('maxEigenSymmetric: known spectra with a repeated top eigenvalue, a close pair, negatives, zero', () => {
   const rng = new Rng(3);
   const spectra = [
