@@ -130,17 +130,18 @@ export function dftForward(rows: i32, N: i32, M: i32, x: usize, cosT: usize, sin
 }
 
 /**
- * What the inverse transforms (`dftInverse`, `irfftRows`) do with each result y at its output place p: op 0
- * stores y; 1: p += α·y; 2: the ISTA step p = S_θ(p + α·y); 3: the first step p = S_θ(α·y) (two-sided, or
- * one-sided max(u − θ, 0)); 4: p = α·y. Fusing the update saves a pass over the signals.
+ * What the inverse transforms (`dftInverse`, `irfftRows`) do with each result y at its output place p, with q
+ * the same place in the rows `prev` (q = p when prev is the output): op 0 stores y; 1: p = q + α·y; 2: the
+ * ISTA step p = S_θ(q + α·y); 3: the first step p = S_θ(α·y) (two-sided, or one-sided max(u − θ, 0));
+ * 4: p = α·y. Fusing the update saves a pass over the signals.
  */
-@inline function emit4(p: usize, y: v128, op: i32, va: v128, vt: v128, oneSided: bool): void {
+@inline function emit4(p: usize, q: usize, y: v128, op: i32, va: v128, vt: v128, oneSided: bool): void {
   if (op == 0) {
     v128.store(p, y);
     return;
   }
   let u = f32x4.mul(va, y);
-  if (op != 3 && op != 4) u = f32x4.add(v128.load(p), u);
+  if (op != 3 && op != 4) u = f32x4.add(v128.load(q), u);
   if (op == 1 || op == 4) {
     v128.store(p, u);
     return;
@@ -152,12 +153,12 @@ export function dftForward(rows: i32, N: i32, M: i32, x: usize, cosT: usize, sin
 }
 
 /** The scalar `emit4`. */
-@inline function emit1(p: usize, y: f32, op: i32, alpha: f32, theta: f32, oneSided: bool): void {
+@inline function emit1(p: usize, q: usize, y: f32, op: i32, alpha: f32, theta: f32, oneSided: bool): void {
   if (op == 0) {
     store<f32>(p, y);
     return;
   }
-  const u: f32 = (op >= 3 ? 0 : load<f32>(p)) + alpha * y;
+  const u: f32 = (op >= 3 ? 0 : load<f32>(q)) + alpha * y;
   store<f32>(p, op == 1 || op == 4 ? u : u > theta ? u - theta : !oneSided && u < -theta ? u + theta : 0);
 }
 
@@ -165,9 +166,10 @@ export function dftForward(rows: i32, N: i32, M: i32, x: usize, cosT: usize, sin
  * Inverse of `rows` spectra re, im [rows, M] to real rows out [rows, N]: out_n = Σ_k c_k (Re_k cos − Im_k sin)(2πkn/N)
  * over the Hermitian extension, from two GEMMs with the [M, H] tables cosT = c_k cos, sinT = c'_k sin
  * (c = 1 at DC and Nyquist, else 2; c' = 0 there) into C, S [rows, H], then out_n = C_n − S_n, out_{N−n} = C_n + S_n,
- * written by `emit1` with op (alpha, theta, oneSided).
+ * written by `emit1` with op (alpha, theta, oneSided, prev).
  */
-export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT: usize, sinT: usize, c: usize, s: usize, out: usize, op: i32, alpha: f32, theta: f32, oneSided: bool): void {
+export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT: usize, sinT: usize, c: usize, s: usize, out: usize, op: i32, alpha: f32, theta: f32, oneSided: bool, prev: usize): void {
+  const dq = prev - out;
   const H = (N >> 1) + 1;
   sgemm(rows, H, M, 1, re, cosT, 0, c);
   sgemm(rows, H, M, 1, im, sinT, 0, s);
@@ -175,11 +177,12 @@ export function dftInverse(rows: i32, N: i32, M: i32, re: usize, im: usize, cosT
     const cr = c + ((<usize>r * H) << 2);
     const sr = s + ((<usize>r * H) << 2);
     const or = out + ((<usize>r * N) << 2);
-    emit1(or, load<f32>(cr), op, alpha, theta, oneSided);
+    emit1(or, or + dq, load<f32>(cr), op, alpha, theta, oneSided);
     for (let n = 1; n < H; n++) {
       const cv = load<f32>(cr + (<usize>n << 2)), sv = load<f32>(sr + (<usize>n << 2));
-      emit1(or + (<usize>n << 2), cv - sv, op, alpha, theta, oneSided);
-      if (N - n != n) emit1(or + (<usize>(N - n) << 2), cv + sv, op, alpha, theta, oneSided);
+      const pn = or + (<usize>n << 2), pm = or + (<usize>(N - n) << 2);
+      emit1(pn, pn + dq, cv - sv, op, alpha, theta, oneSided);
+      if (N - n != n) emit1(pm, pm + dq, cv + sv, op, alpha, theta, oneSided);
     }
   }
 }
@@ -363,11 +366,11 @@ export function rfftRows(rows: i32, N: i32, M: i32, ld: i32, scale: f32, x: usiz
 /**
  * Inverse of `rfftRows` (unnormalised): out[rows, N] = Σ_k X_k e^{2πikn/N} over the Hermitian extension from the
  * first M modes re, im [rows, ld] (imaginary parts of k = 0 and Nyquist ignored): merge into a complex row of
- * length h, inverse `cfft4`, unpack even/odd samples, written by `emit4` with op (alpha, theta, oneSided).
+ * length h, inverse `cfft4`, unpack even/odd samples, written by `emit4` with op (alpha, theta, oneSided, prev).
  * ld as in `rfftRows`. Scratch `buf`: 6·h + 8 f32x4.
  */
-export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usize, out: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize, op: i32, alpha: f32, theta: f32, oneSided: bool): void {
-  const va = f32x4.splat(alpha), vt = f32x4.splat(theta);
+export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usize, out: usize, twr: usize, twi: usize, wr: usize, wi: usize, buf: usize, op: i32, alpha: f32, theta: f32, oneSided: bool, prev: usize): void {
+  const va = f32x4.splat(alpha), vt = f32x4.splat(theta), dq = prev - out;
   const h = N >> 1;
   const vb = <usize>h << 4;
   const ar = buf, ai = buf + vb, br = buf + 2 * vb, bi = buf + 3 * vb, sr = buf + 4 * vb, si = sr + vb + 64;
@@ -416,10 +419,10 @@ export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usi
       const l01 = i32x4.shuffle(a0, a1, 0, 4, 1, 5), h01 = i32x4.shuffle(a0, a1, 2, 6, 3, 7);
       const l23 = i32x4.shuffle(a2, a3, 0, 4, 1, 5), h23 = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
       const p = o0 + (<usize>(2 * m) << 2);
-      emit4(p, i32x4.shuffle(l01, l23, 0, 1, 4, 5), op, va, vt, oneSided);
-      if (nr > 1) emit4(p + row, i32x4.shuffle(l01, l23, 2, 3, 6, 7), op, va, vt, oneSided);
-      if (nr > 2) emit4(p + 2 * row, i32x4.shuffle(h01, h23, 0, 1, 4, 5), op, va, vt, oneSided);
-      if (nr > 3) emit4(p + 3 * row, i32x4.shuffle(h01, h23, 2, 3, 6, 7), op, va, vt, oneSided);
+      emit4(p, p + dq, i32x4.shuffle(l01, l23, 0, 1, 4, 5), op, va, vt, oneSided);
+      if (nr > 1) emit4(p + row, p + row + dq, i32x4.shuffle(l01, l23, 2, 3, 6, 7), op, va, vt, oneSided);
+      if (nr > 2) emit4(p + 2 * row, p + 2 * row + dq, i32x4.shuffle(h01, h23, 0, 1, 4, 5), op, va, vt, oneSided);
+      if (nr > 3) emit4(p + 3 * row, p + 3 * row + dq, i32x4.shuffle(h01, h23, 2, 3, 6, 7), op, va, vt, oneSided);
     }
   }
 }

@@ -479,10 +479,8 @@ export class SpectralIsta implements ChunkedTape {
         }
         ws.cmix(nb, cout, C, ld, W, true, r, G);
       }
-      // z^t = S_θ(z^{t−1} + α·inverse(G)), fused into the inverse transform (in z^t's slot, from a copy of z^{t−1})
-      const z = sl.z(t);
-      if (t > 1) ws.copy(z, sl.z(t - 1), nb * CN);
-      tr.inverseRaw(g[0], g[1], nb * C, z, 0, { op: t === 1 ? 'first' : 'step', alpha: s.alpha, theta: s.theta, oneSided: s.oneSided });
+      // z^t = S_θ(z^{t−1} + α·inverse(G)), fused into the inverse transform (into z^t's slot)
+      tr.inverseRaw(g[0], g[1], nb * C, sl.z(t), 0, { op: t === 1 ? 'first' : 'step', alpha: s.alpha, theta: s.theta, oneSided: s.oneSided, prev: t > 1 ? sl.z(t - 1) : undefined });
     }
     this.zs.set(ws.viewAt(sl.z(T), nb * CN), b0 * CN);
     this.valid[c] = gen;
@@ -527,9 +525,8 @@ export class SpectralIsta implements ChunkedTape {
         ws.axpy(at.sr, at.ur, sn, 1);
         ws.axpy(at.si, at.ui, sn, 1);
         if (t === 1) break;
-        // P[c', c] += GU_c conj(Z_c') + Z_c conj(GU_c'); H = A·GU
+        // P1[c', c] += GU_c conj(Z_c') (P = P1 + P1ᴴ per mode, formed once below); H = A·GU
         ws.couter(nb, C, C, ld, U, Z, P);
-        ws.couter(nb, C, C, ld, Z, U, P);
         ws.cmix(nb, C, C, ld, A, false, U, H);
       } else {
         // Q = W·GU; acc += GU ⊗ conj(R^t) − Z^{t−1} ⊗ conj(Q); H = Wᴴ Q; Σ_t Q
@@ -560,8 +557,17 @@ export class SpectralIsta implements ChunkedTape {
     copyRows(ws.view('accR', cout * CL), ld, this.acc.subarray(c * 2 * len, c * 2 * len + len), M, cout * C, M);
     copyRows(ws.view('accI', cout * CL), ld, this.acc.subarray(c * 2 * len + len, (c + 1) * 2 * len), M, cout * C, M);
     if (gram) {
-      copyRows(ws.view('Pr', C * CL), ld, this.P.subarray(c * 2 * pl, c * 2 * pl + pl), M, C * C, M);
-      copyRows(ws.view('Pi', C * CL), ld, this.P.subarray(c * 2 * pl + pl, (c + 1) * 2 * pl), M, C * C, M);
+      // P[c', c] = P1[c', c] + conj(P1[c, c'])
+      const p1r = ws.view('Pr', C * CL), p1i = ws.view('Pi', C * CL), P = this.P, o = c * 2 * pl;
+      for (let c2 = 0; c2 < C; c2++) {
+        for (let cc = 0; cc < C; cc++) {
+          const a = (c2 * C + cc) * ld, b = (cc * C + c2) * ld, d = o + (c2 * C + cc) * M;
+          for (let k = 0; k < M; k++) {
+            P[d + k] = p1r[a + k] + p1r[b + k];
+            P[d + pl + k] = p1i[a + k] - p1i[b + k];
+          }
+        }
+      }
     }
     this.gTheta[c] = gTheta;
   }

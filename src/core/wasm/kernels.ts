@@ -12,9 +12,9 @@ interface KernelExports {
   ensureMemory(bytes: number): number;
   sgemm(M: number, N: number, K: number, alpha: number, a: number, b: number, beta: number, c: number): void;
   dftForward(rows: number, N: number, M: number, x: number, cosT: number, sinT: number, a: number, d: number, re: number, im: number): void;
-  dftInverse(rows: number, N: number, M: number, re: number, im: number, cosT: number, sinT: number, c: number, s: number, out: number, op: number, alpha: number, theta: number, oneSided: number): void;
+  dftInverse(rows: number, N: number, M: number, re: number, im: number, cosT: number, sinT: number, c: number, s: number, out: number, op: number, alpha: number, theta: number, oneSided: number, prev: number): void;
   rfftRows(rows: number, N: number, M: number, ld: number, scale: number, x: number, re: number, im: number, twr: number, twi: number, wr: number, wi: number, buf: number, mask: number): number;
-  irfftRows(rows: number, N: number, M: number, ld: number, re: number, im: number, out: number, twr: number, twi: number, wr: number, wi: number, buf: number, op: number, alpha: number, theta: number, oneSided: number): void;
+  irfftRows(rows: number, N: number, M: number, ld: number, re: number, im: number, out: number, twr: number, twi: number, wr: number, wi: number, buf: number, op: number, alpha: number, theta: number, oneSided: number, prev: number): void;
   maskGrad(gz: number, z: number, n: number): number;
   axpy(y: number, x: number, n: number, a: number): void;
   cmix(nb: number, src: number, dst: number, ld: number, wr: number, wi: number, adjoint: number, sr: number, si: number, yr: number, yi: number, sub: number, xr: number, xi: number): void;
@@ -116,13 +116,15 @@ function resident(k: KernelExports, n: number, data?: ArrayLike<number>): number
 
 /**
  * What an inverse transform does with its result y at the output: store it, store α·y (`scale`), add α·y
- * (`axpy`), or apply the ISTA step S_θ(out + α·y) (`first`: S_θ(α·y)), fused into the transform's last pass.
+ * (`axpy`: out = prev + α·y), or apply the ISTA step out = S_θ(prev + α·y) (`first`: S_θ(α·y)), fused into the
+ * transform's last pass. prev: byte offset of rows shaped like the output (default: the output itself).
  */
 export interface InverseUpdate {
   op: 'store' | 'axpy' | 'step' | 'first' | 'scale';
   alpha: number;
   theta: number;
   oneSided: boolean;
+  prev?: number;
 }
 
 const OPS = { store: 0, axpy: 1, step: 2, first: 3, scale: 4 } as const;
@@ -214,7 +216,7 @@ export class WasmFft extends WasmRowTransform {
   inverseRaw(re: number, im: number, rows: number, out: number, free: number, u = STORE): void {
     const [buf] = operandViews(this.k, [4 * (3 * this.N + 8)], free);
     const [twr, twi, wr, wi] = this.t;
-    this.k.irfftRows(rows, this.N, this.M, this.ld, re, im, out, twr, twi, wr, wi, buf.byteOffset, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0);
+    this.k.irfftRows(rows, this.N, this.M, this.ld, re, im, out, twr, twi, wr, wi, buf.byteOffset, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0, u.prev ?? out);
   }
 }
 
@@ -264,7 +266,7 @@ export class WasmDft extends WasmRowTransform {
 
   inverseRaw(re: number, im: number, rows: number, out: number, free: number, u = STORE): void {
     const [c, s] = operandViews(this.k, [rows * this.H, rows * this.H], free);
-    this.k.dftInverse(rows, this.N, this.ld, re, im, this.t[2], this.t[3], c.byteOffset, s.byteOffset, out, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0);
+    this.k.dftInverse(rows, this.N, this.ld, re, im, this.t[2], this.t[3], c.byteOffset, s.byteOffset, out, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0, u.prev ?? out);
   }
 }
 
@@ -303,11 +305,6 @@ export class WasmWorkspace {
   /** A view of n floats of buffer `name` from float index `off` (fresh: memory growth detaches old views). */
   view(name: string, n: number, off = 0): Float32Array {
     return new Float32Array(this.k.memory.buffer, this.at[name] + 4 * off, n);
-  }
-
-  /** n floats from byte offset src to byte offset dst (regions may overlap). */
-  copy(dst: number, src: number, n: number): void {
-    new Float32Array(this.k.memory.buffer).copyWithin(dst >> 2, src >> 2, (src >> 2) + n);
   }
 
   /** A view of n floats at byte offset p. */
