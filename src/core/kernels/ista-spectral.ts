@@ -6,7 +6,7 @@
  */
 import { CHUNKS, chunkRange, registerTape, TapeMemory, type Alloc, type ChunkedTape } from '../parallel.js';
 import type { DType, FloatArray } from '../tensor.js';
-import { WasmRowTransform, wasmWorkspace, type WasmWorkspace } from '../wasm/kernels.js';
+import { WasmRowTransform, wasmWorkspace, type InverseUpdate, type WasmWorkspace } from '../wasm/kernels.js';
 import { rowTransform, type RowTransform } from './dft.js';
 import { grow, maskGrad, stepShrink, sumChunks, sumTheta, type IstaSettings } from './ista-common.js';
 import { mixModes, modeGradFactors } from './spectral.js';
@@ -462,6 +462,7 @@ export class SpectralIsta implements ChunkedTape {
     const X = sl.R(0);
     tr.forwardRaw(at.y, nb * cout, X[0], X[1], 0);
     const S: [number, number] = [at.sr, at.si], G: [number, number] = [at.ur, at.ui];
+    const step: InverseUpdate = { op: 'first', alpha: s.alpha, theta: s.theta, oneSided: s.oneSided };
     if (gram) ws.cmix(nb, cout, C, ld, W, true, X, S);
     for (let t = 1; t <= T; t++) {
       const Z = sl.Z(t - 1);
@@ -480,7 +481,9 @@ export class SpectralIsta implements ChunkedTape {
         ws.cmix(nb, cout, C, ld, W, true, r, G);
       }
       // z^t = S_θ(z^{t−1} + α·inverse(G)), fused into the inverse transform (into z^t's slot)
-      tr.inverseRaw(g[0], g[1], nb * C, sl.z(t), 0, { op: t === 1 ? 'first' : 'step', alpha: s.alpha, theta: s.theta, oneSided: s.oneSided, prev: t > 1 ? sl.z(t - 1) : undefined });
+      step.op = t === 1 ? 'first' : 'step';
+      step.prev = t > 1 ? sl.z(t - 1) : undefined;
+      tr.inverseRaw(g[0], g[1], nb * C, sl.z(t), 0, step);
     }
     this.zs.set(ws.viewAt(sl.z(T), nb * CN), b0 * CN);
     this.valid[c] = gen;
@@ -516,6 +519,7 @@ export class SpectralIsta implements ChunkedTape {
     for (const name of ['accR', 'accI']) ws.view(name, cout * CL).fill(0);
     if (gram) for (const name of ['Pr', 'Pi']) ws.view(name, C * CL).fill(0);
     ws.view('g', n).set(this.gzT.subarray(b0 * CN, b0 * CN + n));
+    const update: InverseUpdate = { op: 'axpy', alpha: -alpha, theta: 0, oneSided: false };
     let gTheta = 0;
     for (let t = T; t >= 1; t--) {
       // gu = gz ⊙ [z^t ≠ 0], fused into the forward transform of gu
@@ -539,7 +543,7 @@ export class SpectralIsta implements ChunkedTape {
         ws.cmix(nb, cout, C, ld, W, true, Q, H);
       }
       // gz^{t−1} = gu − α·DᵀD gu
-      tr.inverseRaw(at.hr, at.hi, nb * C, at.g, 0, { op: 'axpy', alpha: -alpha, theta: 0, oneSided: false });
+      tr.inverseRaw(at.hr, at.hi, nb * C, at.g, 0, update);
     }
     let gxs = S;
     if (gram) {

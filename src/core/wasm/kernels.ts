@@ -105,6 +105,13 @@ function operandViews(k: KernelExports, sizes: number[], base = top): Float32Arr
   return out;
 }
 
+/** Byte offset of a per-call scratch area of `floats` floats from byte `base` (as `operandViews`, without views). */
+function scratch(k: KernelExports, floats: number, base: number): number {
+  const start = (Math.max(base, top) + 15) & ~15;
+  if (!k.ensureMemory(start + 4 * floats)) throw new RangeError(`wasm kernels: cannot grow WASM memory to ${start + 4 * floats} bytes`);
+  return start;
+}
+
 /** Reserves `n` floats of WASM memory for the thread's lifetime (optionally filled); returns the byte offset, or −1. */
 function resident(k: KernelExports, n: number, data?: ArrayLike<number>): number {
   if (!k.ensureMemory(top + 4 * n)) return -1;
@@ -208,15 +215,15 @@ export class WasmFft extends WasmRowTransform {
   }
 
   forwardRaw(x: number, rows: number, re: number, im: number, free: number, mask = 0): number {
-    const [buf] = operandViews(this.k, [4 * (3 * this.N + 8)], free);
+    const buf = scratch(this.k, 4 * (3 * this.N + 8), free);
     const [twr, twi, wr, wi] = this.t;
-    return this.k.rfftRows(rows, this.N, this.M, this.ld, 1 / this.N, x, re, im, twr, twi, wr, wi, buf.byteOffset, mask);
+    return this.k.rfftRows(rows, this.N, this.M, this.ld, 1 / this.N, x, re, im, twr, twi, wr, wi, buf, mask);
   }
 
   inverseRaw(re: number, im: number, rows: number, out: number, free: number, u = STORE): void {
-    const [buf] = operandViews(this.k, [4 * (3 * this.N + 8)], free);
+    const buf = scratch(this.k, 4 * (3 * this.N + 8), free);
     const [twr, twi, wr, wi] = this.t;
-    this.k.irfftRows(rows, this.N, this.M, this.ld, re, im, out, twr, twi, wr, wi, buf.byteOffset, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0, u.prev ?? out);
+    this.k.irfftRows(rows, this.N, this.M, this.ld, re, im, out, twr, twi, wr, wi, buf, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0, u.prev ?? out);
   }
 }
 
@@ -258,15 +265,15 @@ export class WasmDft extends WasmRowTransform {
 
   // the tables have ld columns (forward) or rows (inverse), zero beyond M, so the GEMMs run with M = ld
   forwardRaw(x: number, rows: number, re: number, im: number, free: number, mask = 0): number {
-    const [a, d] = operandViews(this.k, [rows * this.H, rows * this.H], free);
+    const a = scratch(this.k, 2 * rows * this.H, free), d = a + 4 * rows * this.H;
     const s = mask ? this.k.maskGrad(x, mask, rows * this.N) : 0;
-    this.k.dftForward(rows, this.N, this.ld, x, this.t[0], this.t[1], a.byteOffset, d.byteOffset, re, im);
+    this.k.dftForward(rows, this.N, this.ld, x, this.t[0], this.t[1], a, d, re, im);
     return s;
   }
 
   inverseRaw(re: number, im: number, rows: number, out: number, free: number, u = STORE): void {
-    const [c, s] = operandViews(this.k, [rows * this.H, rows * this.H], free);
-    this.k.dftInverse(rows, this.N, this.ld, re, im, this.t[2], this.t[3], c.byteOffset, s.byteOffset, out, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0, u.prev ?? out);
+    const c = scratch(this.k, 2 * rows * this.H, free), s = c + 4 * rows * this.H;
+    this.k.dftInverse(rows, this.N, this.ld, re, im, this.t[2], this.t[3], c, s, out, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0, u.prev ?? out);
   }
 }
 
