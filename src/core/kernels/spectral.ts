@@ -13,6 +13,7 @@
  */
 import type { DType, FloatArray } from '../tensor.js';
 import { rowTransform, type RowTransform } from './dft.js';
+import { maxEigenSymmetric } from './eigen.js';
 import { getRealFFTPlan } from './fft.js';
 
 /** Invalid shapes, lengths or mode counts for a spectral kernel; the message names the function and field. */
@@ -219,44 +220,11 @@ export function spectralWeightGrad(z: ArrayLike<number>, gx: ArrayLike<number>, 
   }
 }
 
-/** Largest eigenvalue of a real symmetric n×n matrix a (row-major, destroyed) by cyclic Jacobi rotations. */
-function maxEigenSymmetric(a: Float64Array, n: number): number {
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0, diag = 0;
-    for (let i = 0; i < n; i++) {
-      diag += a[i * n + i] ** 2;
-      for (let j = i + 1; j < n; j++) off += a[i * n + j] ** 2;
-    }
-    if (off <= 1e-32 * diag || off === 0) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q];
-        if (apq === 0) continue;
-        // rotation J (c at pp, qq; s at pq; −s at qp) with t = tan φ the smaller root of t² + 2θt − 1 = 0 zeroes a_pq
-        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p], akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq; a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k], aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk; a[q * n + k] = s * apk + c * aqk;
-        }
-      }
-    }
-  }
-  let mx = -Infinity;
-  for (let i = 0; i < n; i++) mx = Math.max(mx, a[i * n + i]);
-  return mx;
-}
-
 /**
  * ‖D‖² (squared operator norm, = the Lipschitz constant of ½‖Dz‖²'s gradient). D is block-diagonal over
  * modes, so ‖D‖² = max_k λ_max(W_k W_kᴴ) with W_k = w[:, :, k] (cin×C); for cin = 1 that is max_k Σ_c |w_{c,k}|².
  * The eigenvalue comes from the smaller Gram (cin×cin or C×C), embedded as a real symmetric matrix
- * [[Re, −Im], [Im, Re]] (each eigenvalue doubled) and diagonalised by Jacobi: exact to round-off.
+ * [[Re, −Im], [Im, Re]] (each eigenvalue doubled), top eigenvalue by kernels/eigen.ts: exact to round-off.
  * Independent of N for N ≥ 2M−1. Imag of k = 0 never acts; pass N = 2M−2 to also drop the Nyquist imag
  * (without N the result is then an upper bound). wRe, wIm: [cin, C, M].
  */
