@@ -202,9 +202,13 @@ export class SpectralIsta implements ChunkedTape {
    */
   backward(gzT: ArrayLike<number>, gRe: FloatArray | null, gIm: FloatArray | null, gx: FloatArray | null): number {
     const { cout, C, M } = this.spec;
-    this.gzT.set(gzT);
+    // WASM engine: float32 gz and gx the lanes can reach (no pool, or shared) are read and accumulated in place
+    const mem = this.mem as TapeMemory;
+    const gzIn = this.ws && gzT instanceof Float32Array && mem.reaches(gzT) ? gzT : null;
+    const gxOut = this.ws && gx instanceof Float32Array && mem.reaches(gx) ? gx : null;
+    if (!gzIn) this.gzT.set(gzT);
     this.ctl.fill(0, this.chunks, 2 * this.chunks);
-    this.run('backward', { s: this.s, wantGx: gx !== null, gen: this.gen });
+    this.run('backward', { s: this.s, wantGx: gx !== null, gen: this.gen, gz: gzIn, gx: gxOut });
     if (gRe && gIm) {
       const len = cout * C * M;
       const [re, im, Pr, Pi] = this.sum;
@@ -236,17 +240,17 @@ export class SpectralIsta implements ChunkedTape {
         gIm[j] -= a * fi[k] * im[j];
       }
     }
-    if (gx) for (let j = 0; j < gx.length; j++) gx[j] += this.gx[j];
+    if (gx && !gxOut) for (let j = 0; j < gx.length; j++) gx[j] += this.gx[j];
     return sumTheta(this.gTheta, this.chunks);
   }
 
   runChunk(method: string, c: number, args: unknown): void {
     const [b0, b1] = chunkRange(c, this.chunks, this.spec.B);
-    const { ws } = this, a = args as { s: IstaSettings; wantGx: boolean; gen: number };
+    const { ws } = this, a = args as { s: IstaSettings; wantGx: boolean; gen: number; gz: Float32Array | null; gx: Float32Array | null };
     if (method === 'forward') {
       if (ws) this.forwardWasm(ws, c, b0, b1, a.s, a.gen);
       else this.forwardChunk(b0, b1, a.s);
-    } else if (ws) this.backwardWasm(ws, a.s, a.wantGx, a.gen);
+    } else if (ws) this.backwardWasm(ws, a.s, a.wantGx, a.gen, a.gz ?? this.gzT, a.gx);
     else this.backwardChunk(c, b0, b1, a.s, a.wantGx);
   }
 
@@ -495,7 +499,7 @@ export class SpectralIsta implements ChunkedTape {
    * Runs a chunk whose forward ran on this thread when one is left (its data is in this thread's cache), else
    * any unclaimed chunk, recomputing its forward first. Which thread runs which chunk never changes a result.
    */
-  private backwardWasm(ws: WasmWorkspace, s: IstaSettings, wantGx: boolean, gen: number): void {
+  private backwardWasm(ws: WasmWorkspace, s: IstaSettings, wantGx: boolean, gen: number, gzT: FloatArray, gxOut: Float32Array | null): void {
     const { B, C, cout, N, M, T } = this.spec;
     const { ld, gram, chunks, ctl, token } = this;
     let c = -1;
@@ -518,7 +522,7 @@ export class SpectralIsta implements ChunkedTape {
     for (const name of ['sr', 'si']) ws.view(name, sn).fill(0);
     for (const name of ['accR', 'accI']) ws.view(name, cout * CL).fill(0);
     if (gram) for (const name of ['Pr', 'Pi']) ws.view(name, C * CL).fill(0);
-    ws.view('g', n).set(this.gzT.subarray(b0 * CN, b0 * CN + n));
+    ws.view('g', n).set(gzT.subarray(b0 * CN, b0 * CN + n));
     const update: InverseUpdate = { op: 'axpy', alpha: -alpha, theta: 0, oneSided: false };
     let gTheta = 0;
     for (let t = T; t >= 1; t--) {
@@ -553,8 +557,11 @@ export class SpectralIsta implements ChunkedTape {
       gxs = Q;
     }
     if (wantGx) {
-      tr.inverseRaw(gxs[0], gxs[1], nb * cout, at.y, 0, { op: 'scale', alpha, theta: 0, oneSided: false });
-      this.gx.set(ws.view('y', nb * cout * N), b0 * cout * N);
+      // α·D Σ_t gu: added into the caller's gx in place when it is reachable, else into this.gx for backward()
+      const o = b0 * cout * N, gn = nb * cout * N;
+      if (gxOut) ws.view('y', gn).set(gxOut.subarray(o, o + gn));
+      tr.inverseRaw(gxs[0], gxs[1], nb * cout, at.y, 0, { op: gxOut ? 'axpy' : 'scale', alpha, theta: 0, oneSided: false });
+      (gxOut ?? this.gx).set(ws.view('y', gn), o);
     }
     // chunk sums out as float64 [rows, M]
     const len = cout * C * M, pl = C * C * M;
