@@ -113,6 +113,8 @@ export class SpectralIsta implements ChunkedTape {
   /** this thread's token, and the forward generation (`gen` of the run) of each chunk in this thread's cache */
   private readonly token: number;
   private readonly valid: Int32Array;
+  /** the forward generation whose weights this thread has staged in its WASM memory */
+  private staged = -1;
   /** forward calls so far (calling thread) */
   private gen = 0;
 
@@ -401,10 +403,10 @@ export class SpectralIsta implements ChunkedTape {
 
   /**
    * Reserves the WASM buffers (float counts; spectra [rows, ld]): this thread's cache of the tape (`slots`) and a
-   * chunk's scratch; stages the weights as float32
-   * [cout, C, ld] (and A as [C, C, ld] in the Gram form). Returns the buffers' byte offsets.
+   * chunk's scratch; claims the cache (`own`) and stages the weights of forward generation `gen` as float32
+   * [cout, C, ld] (and A as [C, C, ld] in the Gram form) unless this thread already has. Returns the byte offsets.
    */
-  private stageWasm(ws: WasmWorkspace, nb: number): Record<string, number> {
+  private stageWasm(ws: WasmWorkspace, nb: number, gen: number): Record<string, number> {
     const { C, cout, N, M } = this.spec;
     const { ld, gram } = this;
     const CL = nb * C * ld, OL = nb * cout * ld, wide = nb * Math.max(C, cout) * ld;
@@ -415,12 +417,15 @@ export class SpectralIsta implements ChunkedTape {
       wr: cout * C * ld, wi: cout * C * ld, accR: cout * C * ld, accI: cout * C * ld,
       Ar: gram ? C * C * ld : 0, Ai: gram ? C * C * ld : 0, Pr: gram ? C * C * ld : 0, Pi: gram ? C * C * ld : 0,
     });
+    this.own(ws);
+    if (this.staged === gen) return ws.at;
     copyRows(this.wRe, M, ws.view('wr', cout * C * ld), ld, cout * C, M);
     copyRows(this.wIm, M, ws.view('wi', cout * C * ld), ld, cout * C, M);
     if (gram) {
       copyRows(this.Ar, M, ws.view('Ar', C * C * ld), ld, C * C, M);
       copyRows(this.Ai, M, ws.view('Ai', C * C * ld), ld, C * C, M);
     }
+    this.staged = gen;
     return ws.at;
   }
 
@@ -439,11 +444,12 @@ export class SpectralIsta implements ChunkedTape {
     };
   }
 
-  /** Claims this thread's cache (other tapes may have used it since: then none of its chunks is valid). */
+  /** Claims this thread's cache (other tapes may have used it since: then none of its chunks or weights is valid). */
   private own(ws: WasmWorkspace): void {
     if (ws.owner === this) return;
     ws.owner = this;
     this.valid.fill(-1);
+    this.staged = -1;
   }
 
   /**
@@ -456,8 +462,7 @@ export class SpectralIsta implements ChunkedTape {
     const { ld, gram } = this;
     const tr = this.tr as WasmRowTransform;
     const nb = b1 - b0, CN = C * N;
-    const at = this.stageWasm(ws, nb);
-    this.own(ws);
+    const at = this.stageWasm(ws, nb, gen);
     this.valid[c] = -1;
     const sl = this.slots(at, c);
     const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
@@ -510,8 +515,7 @@ export class SpectralIsta implements ChunkedTape {
     const { alpha } = s;
     const tr = this.tr as WasmRowTransform;
     const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld, n = nb * CN;
-    const at = this.stageWasm(ws, nb);
-    this.own(ws);
+    const at = this.stageWasm(ws, nb, gen);
     if (this.valid[c] !== gen) this.forwardWasm(ws, c, b0, b1, s, gen);
     const sl = this.slots(at, c);
     const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
