@@ -1,5 +1,6 @@
 // saeno's WASM SIMD kernels (AssemblyScript, compiled by assembly/build.mjs into src/core/wasm/kernels.wasm.ts).
-// Hand-written because V8 does not vectorise JS loops: f32x4 lanes give the float32 GEMM its speed.
+// Hand-written because V8 does not vectorise JS loops: f32x4 lanes give the float32 GEMM, the row FFTs and the
+// spectral mode mixing their speed.
 // Memory layout is managed by the JS side (src/core/wasm/gemm.ts): plain offsets into linear memory.
 
 /** Grows linear memory to at least `bytes`; returns false when the engine refuses. */

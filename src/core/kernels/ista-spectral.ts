@@ -1,8 +1,9 @@
 /**
  * Fused spectral unrolled-ISTA tape (SAE-FNO; SAE-CNN as the multiplier on all modes; SPEC §4): the whole encoder
  * and its exact backward (equations in ista-common.ts), staying in the Fourier domain between the transform of z
- * and the inverse transform of Dᵀ(x − Dz), so no D z is formed in signal space; in float32 the code signals stay
- * in WASM memory with SIMD elementwise steps. Chunks of samples run on worker threads (core/parallel.ts).
+ * and the inverse transform of Dᵀ(x − Dz), so no D z is formed in signal space. In float32 (WASM engine) a chunk's
+ * codes and spectra live in the running thread's WASM memory from forward to backward, with SIMD transforms, mode
+ * mixing and fused updates. Chunks of samples run on worker threads (core/parallel.ts).
  */
 import { CHUNKS, chunkRange, registerTape, TapeMemory, type Alloc, type ChunkedTape } from '../parallel.js';
 import type { DType, FloatArray } from '../tensor.js';
@@ -47,11 +48,12 @@ class JsSignals {
  *  - direct (C > cout): R = X − W_k·Z, G = W_kᴴ·R (2·C·cout complex MACs); R^t is kept for the backward;
  *  - Gram (C ≤ cout, e.g. lifted): G = W_kᴴX − A_k·Z with A_k = W_kᴴW_k (C² MACs), and the weight gradient
  *    from per-mode sums P_k = Σ (GU ⊗ conj Z + Z ⊗ conj GU) contracted with conj(W) once per step.
- * Two engines with the same steps: float32 with a WASM transform keeps a chunk's signals and spectra in this
- * thread's WASM memory (float32, modes padded to whole f32x4 vectors) and mixes modes with SIMD kernels
- * (`WasmWorkspace.cmix`/`couter`); otherwise JS float64 loops (`mixModes`). Im w at k = 0 (and Nyquist) never
- * acts (real operator), so the tape works with it set to 0. Keeps z^t and the spectra Z^t (and R^t) for the
- * backward. Samples are independent.
+ * Two engines with the same steps. JS (float64, or no WASM): float64 loops (`mixModes`), z^t, Z^t and R^t kept
+ * in the shared tape. WASM (float32 with a WASM transform): SIMD kernels (`WasmWorkspace.cmix`/`couter`, modes
+ * padded to whole f32x4 vectors), and each thread keeps the chunks it ran forward (z^t, Z^t, R^t) in its WASM
+ * memory; a backward job takes one of its own chunks first and recomputes the forward of another thread's
+ * chunk, so only z^T crosses threads. Im w at k = 0 (and Nyquist) never acts (real operator), so the tape works
+ * with it set to 0. Samples are independent; results do not depend on which thread ran a chunk.
  */
 export class SpectralIsta implements ChunkedTape {
   readonly kind = 'ista-spectral';

@@ -1,9 +1,10 @@
 /**
  * JS side of the WASM SIMD kernels (assembly/kernels.ts): float32 GEMM with operands packed into the module's
- * linear memory (transposes resolved while packing, O(n²) next to the O(n³) product), and pruned real DFTs of
- * rows (DFT GEMMs, SIMD FFT) against tables kept in that memory, and elementwise ISTA steps on code signals kept
- * there. Where WebAssembly SIMD is missing, `wasmSgemm` returns false and the `create`s null, and callers keep
- * their JS loops.
+ * linear memory (transposes resolved while packing, O(n²) next to the O(n³) product); pruned real DFTs of rows
+ * (DFT GEMMs, SIMD FFT) against tables kept in that memory, with the ISTA update fused into the inverse's last
+ * pass; and a thread's workspace of named buffers with the complex mode-mixing kernels (`WasmWorkspace`), so
+ * the spectral ISTA keeps its signals and spectra there. Where WebAssembly SIMD is missing, `wasmSgemm` returns
+ * false and the `create`s null, and callers keep their JS loops.
  */
 import { KERNELS_WASM } from './kernels.wasm.js';
 
