@@ -159,6 +159,11 @@ export class TapeMemory {
     return this.pool ? sharedArray(n, dtype) : dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   }
 
+  /** Whether the memory is shared with a pool's workers (else `run` stays on the calling thread). */
+  get shared(): boolean {
+    return this.pool !== null;
+  }
+
   /** Whether `run`'s args can carry `a` to this memory's lanes without a copy: always without a pool, else if `a` is shared. */
   reaches(a: FloatArray): boolean {
     return !this.pool || a.buffer instanceof SharedArrayBuffer;

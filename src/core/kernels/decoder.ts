@@ -42,14 +42,14 @@ export interface DecoderSpec { B: number; C: number; cout: number; N: number; M:
 export class SpectralDecoder implements ChunkedTape {
   readonly kind = 'spectral-decoder';
   readonly chunks: number;
-  /** copy of the codes z [B, C, N] when the caller's array cannot reach the workers */
+  /** copy of the codes z [B, C, N] when the caller's array cannot reach the workers (empty for local jobs) */
   private readonly z: FloatArray;
   readonly wRe: Float64Array;
   readonly wIm: Float64Array;
   /** spectra of z: [B, C, M] */
   private readonly Zr: Float64Array;
   private readonly Zi: Float64Array;
-  /** copy of the upstream gradient g [B, cout, N] when the caller's cannot reach the workers */
+  /** copy of the upstream gradient g [B, cout, N] when the caller's cannot reach the workers (empty for local jobs) */
   private readonly g: FloatArray;
   /** Dᵀ g: [B, C, N] */
   private readonly gz: FloatArray;
@@ -77,12 +77,14 @@ export class SpectralDecoder implements ChunkedTape {
     this.chunks = Math.min(CHUNKS, B);
     this.nb = Math.ceil(B / this.chunks);
     this.local = B * (C + cout) * N < LOCAL_SAMPLES;
-    this.z = a(B * C * N, dtype);
+    // copies of the inputs only for jobs that go to workers (a worker's replay has alloc, so its memory is shared)
+    const copies = !this.local && (alloc !== undefined || (this.mem as TapeMemory).shared);
+    this.z = a(copies ? B * C * N : 0, dtype);
     this.wRe = f64(cout * C * M);
     this.wIm = f64(cout * C * M);
     this.Zr = f64(B * C * M);
     this.Zi = f64(B * C * M);
-    this.g = a(B * cout * N, dtype);
+    this.g = a(copies ? B * cout * N : 0, dtype);
     this.gz = a(B * C * N, dtype);
     this.acc = f64(this.chunks * 2 * cout * C * M);
     this.tr = rowTransform(N, M, dtype);
