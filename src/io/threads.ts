@@ -8,6 +8,7 @@
  * fused kernel inside uses it; a browser host does the same with Web Workers and `setWorkers`.
  */
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CHUNKS, ParallelError, setWorkers } from '../core/parallel.js';
 
@@ -37,7 +38,7 @@ export type WorkerReport = { type: 'ready' } | { type: 'error'; text: string } |
 function workerCode(): { code: string; eval: boolean } {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './thread-worker.ts' : './thread-worker.js', import.meta.url);
-  if (!fromSource) return { code: entry.pathname, eval: false };
+  if (!fromSource) return { code: fileURLToPath(entry), eval: false };
   // a worker does not inherit the loader hooks of its parent: register tsx's before importing the entry
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   return { code: `import(${tsx}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, eval: true };
