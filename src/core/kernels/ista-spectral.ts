@@ -115,6 +115,10 @@ export class SpectralIsta implements ChunkedTape {
   /** this thread's token, and the forward generation (`gen` of the run) of each chunk in this thread's cache */
   private readonly token: number;
   private readonly valid: Int32Array;
+  /** the cache slot of each chunk this thread ran forward; slots are handed out afresh per forward generation */
+  private readonly slotOf: Int32Array;
+  private slotGen = -1;
+  private nextSlot = 0;
   /** the forward generation whose weights this thread has staged in its WASM memory */
   private staged = -1;
   /** forward calls so far (calling thread) */
@@ -156,6 +160,7 @@ export class SpectralIsta implements ChunkedTape {
     this.ctl = new Int32Array(ctl.buffer, ctl.byteOffset, 2 * this.chunks + 1);
     this.token = Atomics.add(this.ctl, 2 * this.chunks, 1) + 1;
     this.valid = new Int32Array(this.chunks).fill(-1);
+    this.slotOf = new Int32Array(this.chunks);
     this.signals = new JsSignals(this.tr, N);
     this.sum = [cout * C * M, cout * C * M, g ? C * C * M : 0, g ? C * C * M : 0].map((n) => new Float64Array(n));
     ({ re: this.fr, im: this.fi } = modeGradFactors(N, M));
@@ -404,17 +409,15 @@ export class SpectralIsta implements ChunkedTape {
   }
 
   /**
-   * Reserves the WASM buffers (float counts; spectra [rows, ld]): this thread's cache of the tape (`slots`) and a
-   * chunk's scratch; claims the cache (`own`) and stages the weights of forward generation `gen` as float32
-   * [cout, C, ld] (and A as [C, C, ld] in the Gram form) unless this thread already has. Returns the byte offsets.
+   * Reserves a chunk's WASM scratch (float counts; spectra [rows, ld]), claims this thread's cache (`own`) and
+   * stages the weights of forward generation `gen` as float32 [cout, C, ld] (and A as [C, C, ld] in the Gram
+   * form) unless this thread already has. Returns the buffers' byte offsets.
    */
   private stageWasm(ws: WasmWorkspace, nb: number, gen: number): Record<string, number> {
     const { C, cout, N, M } = this.spec;
     const { ld, gram } = this;
     const CL = nb * C * ld, OL = nb * cout * ld, wide = nb * Math.max(C, cout) * ld;
-    const { chunks, nb: nbMax } = this, T = this.spec.T, Zc = chunks * T * nbMax * C * ld, Rc = chunks * (gram ? 1 : T) * nbMax * cout * ld;
     ws.ensure({
-      cz: chunks * T * nbMax * C * N, cZr: Zc, cZi: Zc, cRr: Rc, cRi: Rc,
       y: nb * Math.max(C, cout) * N, g: nb * C * N, ur: CL, ui: CL, hr: CL, hi: CL, qr: OL, qi: OL, sr: wide, si: wide,
       wr: cout * C * ld, wi: cout * C * ld, accR: cout * C * ld, accI: cout * C * ld,
       Ar: gram ? C * C * ld : 0, Ai: gram ? C * C * ld : 0, Pr: gram ? C * C * ld : 0, Pi: gram ? C * C * ld : 0,
@@ -432,17 +435,21 @@ export class SpectralIsta implements ChunkedTape {
   }
 
   /**
-   * Byte offsets of chunk c's slots in this thread's WASM cache of the tape (slots of the largest chunk):
-   * z^t (t = 1…T), the spectra Z^t (t = 0…T−1) and R^{t+1} (direct form, t = 0…T−1; slot 0 = X; Gram form: X).
+   * Byte offsets in cache slot `slot` of this thread's WASM memory (buffers z·, Zr·, Zi·, Rr·, Ri·, sized for the
+   * largest chunk, made on first use, so a thread holds only as many chunks as it runs): z^t (t = 1…T), the
+   * spectra Z^t (t = 0…T−1) and R^{t+1} (direct form, t = 0…T−1; slot 0 = X; Gram form: X).
    */
-  private slots(at: Record<string, number>, c: number): { z: (t: number) => number; Z: (t: number) => [number, number]; R: (t: number) => [number, number] } {
+  private slots(ws: WasmWorkspace, slot: number): { z: (t: number) => number; Z: (t: number) => [number, number]; R: (t: number) => [number, number] } {
     const { C, cout, N, T } = this.spec;
     const { nb, ld, gram } = this;
     const zn = nb * C * N, Zn = nb * C * ld, Rn = nb * cout * ld, RT = gram ? 1 : T;
+    const [z, Zr, Zi, Rr, Ri] = ['z', 'Zr', 'Zi', 'Rr', 'Ri'].map((k) => k + slot);
+    ws.ensure({ [z]: T * zn, [Zr]: T * Zn, [Zi]: T * Zn, [Rr]: RT * Rn, [Ri]: RT * Rn });
+    const at = ws.at;
     return {
-      z: (t) => at.cz + 4 * ((c * T + t - 1) * zn),
-      Z: (t) => [at.cZr + 4 * ((c * T + t) * Zn), at.cZi + 4 * ((c * T + t) * Zn)],
-      R: (t) => [at.cRr + 4 * ((c * RT + t) * Rn), at.cRi + 4 * ((c * RT + t) * Rn)],
+      z: (t) => at[z] + 4 * (t - 1) * zn,
+      Z: (t) => [at[Zr] + 4 * t * Zn, at[Zi] + 4 * t * Zn],
+      R: (t) => [at[Rr] + 4 * t * Rn, at[Ri] + 4 * t * Rn],
     };
   }
 
@@ -452,6 +459,7 @@ export class SpectralIsta implements ChunkedTape {
     ws.owner = this;
     this.valid.fill(-1);
     this.staged = -1;
+    this.slotGen = -1;
   }
 
   /**
@@ -466,7 +474,11 @@ export class SpectralIsta implements ChunkedTape {
     const nb = b1 - b0, CN = C * N;
     const at = this.stageWasm(ws, nb, gen);
     this.valid[c] = -1;
-    const sl = this.slots(at, c);
+    if (this.slotGen !== gen) {
+      this.slotGen = gen;
+      this.nextSlot = 0;
+    }
+    const sl = this.slots(ws, (this.slotOf[c] = this.nextSlot++));
     const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
     // X, kept for the backward; Gram form: Wᴴ X into the scratch s
     ws.view('y', nb * cout * N).set(this.x.subarray(b0 * cout * N, b1 * cout * N));
@@ -519,7 +531,7 @@ export class SpectralIsta implements ChunkedTape {
     const nb = b1 - b0, CN = C * N, CL = C * ld, OL = cout * ld, n = nb * CN;
     const at = this.stageWasm(ws, nb, gen);
     if (this.valid[c] !== gen) this.forwardWasm(ws, c, b0, b1, s, gen);
-    const sl = this.slots(at, c);
+    const sl = this.slots(ws, this.slotOf[c]);
     const W: [number, number] = [at.wr, at.wi], A: [number, number] = [at.Ar, at.Ai];
     const U: [number, number] = [at.ur, at.ui], Q: [number, number] = [at.qr, at.qi], H: [number, number] = [at.hr, at.hi], S: [number, number] = [at.sr, at.si];
     const acc: [number, number] = [at.accR, at.accI], P: [number, number] = [at.Pr, at.Pi];
