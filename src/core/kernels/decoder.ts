@@ -7,21 +7,7 @@ import { CHUNKS, chunkRange, registerTape, TapeMemory, type Alloc, type ChunkedT
 import type { DType, FloatArray } from '../tensor.js';
 import { rowTransform, type RowTransform } from './dft.js';
 import { grow, sumChunks } from './ista-common.js';
-import { mixModes, modeGradFactors } from './spectral.js';
-
-/**
- * Runs a row-transform call once more if it met detached WASM views: wasm/kernels.ts `forward`/`inverse` take
- * their operand views before the raw kernel grows WASM memory for its scratch (a thread's first call of a new
- * size), so that call fails after the growth and the repeat succeeds. Remove once the views are taken after it.
- */
-function retryDetached(f: () => void): void {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof TypeError) || !/detached/.test(e.message)) throw e;
-    f();
-  }
-}
+import { mixModes, modeGradFactors, retryDetached } from './spectral.js';
 
 /**
  * Jobs over fewer signal samples than this (B·(C + cout)·N) run on the calling thread: about 0.1 ms of transforms

@@ -81,6 +81,20 @@ function getPlan(N: number, M: number, dtype: DType): SpectralPlan {
   return p;
 }
 
+/**
+ * Runs a row-transform call once more if it met detached WASM views: wasm/kernels.ts `forward`/`inverse` take
+ * their operand views before the raw kernel grows WASM memory for its scratch (a thread's first call of a new
+ * size), so that call fails after the growth and the repeat succeeds. Remove once the views are taken after it.
+ */
+export function retryDetached(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof TypeError) || !/detached/.test(e.message)) throw e;
+    f();
+  }
+}
+
 /** Samples per block of the batched transforms (bounds the scratch; rows = block·channels). */
 const BLOCK = 16;
 
@@ -137,10 +151,10 @@ function spectralMac(src: ArrayLike<number>, srcCh: number, dstCh: number, wRe: 
   const { tr, srcRe: Sr, srcIm: Si, auxRe: Yr, auxIm: Yi } = p;
   for (let b0 = 0; b0 < B; b0 += BLOCK) {
     const nb = Math.min(BLOCK, B - b0);
-    tr.forward(src, b0 * srcCh * N, nb * srcCh, Sr, Si, 0);
+    retryDetached(() => tr.forward(src, b0 * srcCh * N, nb * srcCh, Sr, Si, 0));
     for (let j = 0; j < nb; j++) mixModes(Sr, Si, j * srcCh * M, srcCh, dstCh, wRe, wIm, M, adjoint, Yr, Yi, j * dstCh * M);
     // unnormalised inverse: Σ_k Y_k e^{2πikn/N} over the Hermitian extension (imag of DC/Nyquist dropped)
-    out.set(tr.inverse(Yr, Yi, 0, nb * dstCh).subarray(0, nb * dstCh * N), b0 * dstCh * N);
+    retryDetached(() => out.set(tr.inverse(Yr, Yi, 0, nb * dstCh).subarray(0, nb * dstCh * N), b0 * dstCh * N));
   }
 }
 
@@ -198,8 +212,8 @@ export function spectralWeightGrad(z: ArrayLike<number>, gx: ArrayLike<number>, 
   accRe.fill(0, 0, len); accIm.fill(0, 0, len);
   for (let b0 = 0; b0 < B; b0 += BLOCK) {
     const nb = Math.min(BLOCK, B - b0);
-    tr.forward(z, b0 * C * N, nb * C, Zr, Zi, 0);
-    tr.forward(gx, b0 * cin * N, nb * cin, Gr, Gi, 0);
+    retryDetached(() => tr.forward(z, b0 * C * N, nb * C, Zr, Zi, 0));
+    retryDetached(() => tr.forward(gx, b0 * cin * N, nb * cin, Gr, Gi, 0));
     for (let j = 0; j < nb; j++) {
       for (let i = 0; i < cin; i++) {
         for (let c = 0; c < C; c++) {
