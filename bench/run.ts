@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --peer pytorch] [--suites fft,kernels,steps] [--cases S1,S3] [--steps 20] [--warmup 5] [--threads 2,1] [--peer-threads 2,1] [--peer-blas openblas,reference]`:
+ * `npm run bench [-- --peer pytorch] [--suites fft,kernels,steps] [--cases S1,S3] [--steps 20] [--warmup 5] [--warmup-s 2] [--threads 2,1] [--peer-threads 2,1] [--peer-blas openblas,reference]`:
  * runs the benchmark suites; JSON lines on stdout, progress and tables on stderr.
  */
 import { runFftBench } from './fft.js';
@@ -23,6 +23,7 @@ const runners: Record<string, () => Promise<void> | void> = {
       cases: list(arg('cases'), 'S1,S2,S3,S4,S5'),
       steps: Number(arg('steps') ?? 20),
       warmup: Number(arg('warmup') ?? 5),
+      warmupS: Number(arg('warmup-s') ?? 2),
       threads: list(arg('threads'), '2,1').map(Number),
       peerThreads: list(arg('peer-threads'), '2,1').map(Number),
       peerBlas: list(arg('peer-blas'), 'openblas,reference'),

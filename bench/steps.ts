@@ -14,9 +14,10 @@ export interface StepBenchOptions {
   peer: string | null;
   /** case names (default S1–S5) */
   cases: string[];
-  /** timed steps per case (median reported) and warm-up steps */
+  /** timed steps per case (median reported); the warm-up before them: at least `warmup` steps and `warmupS` seconds */
   steps: number;
   warmup: number;
+  warmupS: number;
   /** thread counts to time saeno with (the first is the headline; 1 and 2 give the speed-up) */
   threads: number[];
   /** thread counts to time the peer with (the first is the headline, as in issue 7: 2) */
@@ -40,12 +41,12 @@ function jsonLines(cmd: string, args: string[], what: string, env: NodeJS.Proces
 }
 
 function saeno(name: string, o: StepBenchOptions, threads: number): BenchRecord {
-  const [rec] = jsonLines(process.execPath, ['--import', 'tsx', here('./step-child.ts'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads)], `saeno ${name} (threads ${threads})`);
+  const [rec] = jsonLines(process.execPath, ['--import', 'tsx', here('./step-child.ts'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--warmup-s', String(o.warmupS), '--threads', String(threads)], `saeno ${name} (threads ${threads})`);
   return rec;
 }
 
 function peer(name: string, o: StepBenchOptions, threads: number, blas: string): BenchRecord {
-  const [rec] = jsonLines('/usr/bin/python3', [here('./peer/torch_peer.py'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(threads), '--blas', blas], `peer ${name} (threads ${threads}, ${blas} BLAS)`);
+  const [rec] = jsonLines('/usr/bin/python3', [here('./peer/torch_peer.py'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--warmup-s', String(o.warmupS), '--threads', String(threads), '--blas', blas], `peer ${name} (threads ${threads}, ${blas} BLAS)`);
   return rec;
 }
 

@@ -83,32 +83,38 @@ export interface StepTiming {
 }
 
 /**
- * Times `steps` training steps after `warmup` (weights seed 0, a fixed standard-normal batch seed 1).
- * Returns the median wall and CPU times per step.
+ * Times `steps` training steps after a warm-up of at least `warmup` steps and `warmupS` seconds (weights seed 0,
+ * a fixed standard-normal batch seed 1). Returns the median wall and CPU times per step.
+ *
+ * Why a timed warm-up: with both cores busy the engine's background compiler (V8 tiering the JS and the WASM
+ * kernels up) gets little CPU, so at 2 threads the first ~1 s of steps runs up to 2× slower than the steady state
+ * a training run lives in (measured on S3: 5 warm-up steps 6.7 ms median, 200 steps 3.9 ms).
  */
-export function timeSteps(c: StepCase, steps: number, warmup: number): StepTiming {
+export function timeSteps(c: StepCase, steps: number, warmup: number, warmupS = 0): StepTiming {
   const model = createModel(caseConfig(c), new Rng(0));
   const shape = model.functional ? [c.B, 1, c.N as number] : [c.B, c.m as number];
   const x = Tensor.randn(shape, new Rng(1), 'float32');
   const opt = new Adam(model.parameters(), 1e-3);
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  let loss = NaN;
-  for (let i = 0; i < warmup + steps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
+  const step = (): number => {
     opt.zeroGrad();
     const r = model.loss(x);
     backward(r.loss);
     opt.update();
     model.afterUpdate();
-    const dt = performance.now() - t0;
+    return r.loss.item();
+  };
+  const warmUntil = performance.now() + 1000 * warmupS;
+  for (let i = 0; i < warmup || performance.now() < warmUntil; i++) step();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let loss = NaN;
+  for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    loss = step();
+    wall.push(performance.now() - t0);
     const dc = process.cpuUsage(c0);
-    loss = r.loss.item();
-    if (i >= warmup) {
-      wall.push(dt);
-      cpu.push((dc.user + dc.system) / 1000);
-    }
+    cpu.push((dc.user + dc.system) / 1000);
   }
   if (!Number.isFinite(loss)) throw new Error(`bench/train: non-finite loss ${loss} for ${c.model}`);
   return { ms: median(wall), ms_min: Math.min(...wall), cpu_ms: median(cpu), loss };

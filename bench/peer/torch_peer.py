@@ -361,23 +361,32 @@ def flops(cfg):
     return (2 * T + 1) * op + (2 * lift if lifted else 0)
 
 
-def bench(cfg, steps, warmup, seed=0):
-    """Median ms per training step (forward, backward, Adam, renormalisation)."""
+def bench(cfg, steps, warmup, warmup_s=0.0, seed=0):
+    """Median ms per training step (forward, backward, Adam, renormalisation), timed after a warm-up of at
+    least `warmup` steps and `warmup_s` seconds (the same rule as saeno's bench/train.ts)."""
     model = Model(cfg, torch.float32, seed)
     x = torch.randn(model.x_shape, generator=torch.Generator().manual_seed(seed + 1))
     opt = torch.optim.Adam(model.params, lr=cfg["lr"])
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad(set_to_none=True)
         loss = model.loss(x)
         loss.backward()
         opt.step()
         with torch.no_grad():
             model.renormalise()
-        dt = time.perf_counter() - t0
-        if i >= warmup:
-            times.append(dt * 1e3)
+        return loss
+
+    warm_until = time.perf_counter() + warmup_s
+    i = 0
+    while i < warmup or time.perf_counter() < warm_until:
+        step()
+        i += 1
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        loss = step()
+        times.append((time.perf_counter() - t0) * 1e3)
     if not math.isfinite(loss.item()):
         raise RuntimeError(f"bench: non-finite loss for {cfg['model']}")
     return statistics.median(times), min(times)
@@ -525,7 +534,8 @@ def main(argv=None):
     ap.add_argument("--selftest", action="store_true", help="float64 adjoint and gradient checks")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=20, help="timed steps (median reported)")
-    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=5, help="warm-up steps (at least)")
+    ap.add_argument("--warmup-s", type=float, default=2.0, help="warm-up seconds (at least)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--blas", choices=("openblas", "reference", "system"), default="openblas",
                     help="BLAS under torch's matmul (see README)")
@@ -561,7 +571,7 @@ def main(argv=None):
     for name in names:
         cfg = {**DEFAULTS, **(CASES[name] if name else {}), **overrides}
         try:
-            ms, ms_min = bench(cfg, args.steps, args.warmup, args.seed)
+            ms, ms_min = bench(cfg, args.steps, args.warmup, args.warmup_s, args.seed)
         except (ValueError, RuntimeError) as e:
             print(f"torch_peer: {e}", file=sys.stderr)
             return 2
@@ -569,7 +579,8 @@ def main(argv=None):
             ("model", "cin", "h", "C", "K" if "cnn" in cfg["model"] else "M", "N", "B", "T")
         params = {k: cfg[k] for k in keys if k != "h" or cfg["model"].startswith("l-")}
         params.update(lam=cfg["lam"], grad=cfg["grad"], dtype="float32",
-                      flops=3 * flops(cfg), steps=args.steps)
+                      flops=3 * flops(cfg), steps=args.steps, warmup=args.warmup,
+                      warmup_s=args.warmup_s)
         if cfg["model"].startswith("l-"):
             params["lift"] = cfg["lift"]
         print(json.dumps({"case": name or "custom", "impl": "pytorch", "ms": round(ms, 3),

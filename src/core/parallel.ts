@@ -54,6 +54,12 @@ type Message =
 /** Job control words: next chunk to claim, chunks finished, error flag. */
 const NEXT = 0, DONE = 1, FAILED = 2;
 
+/**
+ * How long the caller polls for the chunks still in flight before it sleeps: a sleeping thread takes 50–100 µs
+ * to wake on a VM's idle vCPU (milliseconds when the host is busy), longer than a typical chunk.
+ */
+const POLL_MS = 5;
+
 /** Claims chunks of a job until none is left (every lane, the caller included, runs this loop). */
 function claimChunks(tape: ChunkedTape, method: string, args: unknown, chunks: number, ctl: Int32Array): void {
   for (;;) {
@@ -111,6 +117,8 @@ class Pool {
     const ctl = new Int32Array(new SharedArrayBuffer(4 * 3));
     for (const w of this.workers) w.postMessage({ type: 'run', id, method, args, chunks, ctl: ctl.buffer as SharedArrayBuffer } satisfies Message);
     claimChunks(tape, method, args, chunks, ctl);
+    const poll = performance.now() + POLL_MS;
+    while (Atomics.load(ctl, DONE) < chunks && performance.now() < poll);
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const n = Atomics.load(ctl, DONE);

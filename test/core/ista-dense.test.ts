@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { useThreads } from '../../bench/threads.js';
+import { useThreads, type ThreadPool } from '../../src/io/threads.js';
 import type { IstaSettings } from '../../src/core/kernels/ista-common.js';
 import { DenseIsta } from '../../src/core/kernels/ista-dense.js';
 import { gemm, gemmRows } from '../../src/core/kernels/matmul.js';
 import { Rng } from '../../src/core/rng.js';
 
-let stop: (() => Promise<void>) | null = null;
+let pool: ThreadPool | null = null;
 after(async () => {
-  if (stop) await stop();
+  if (pool) await pool.close();
 });
 
 function randn(n: number, rng: Rng, std = 1): Float32Array {
@@ -65,7 +65,7 @@ function inputs(spec: { B: number; m: number; p: number }, seed: number) {
   return { x: randn(spec.B * spec.m, rng), D, gzT: randn(spec.B * spec.p, rng) };
 }
 
-test('dense tape (float32, WASM GEMMs): float64 agreement, and bit-identical on 1 and 3 threads', () => {
+test('dense tape (float32, WASM GEMMs): float64 agreement, and bit-identical on 1 and 3 threads', async () => {
   const one = CASES.map(([, spec, oneSided], i) => {
     const { x, D, gzT } = inputs(spec, 10 + i);
     const s: IstaSettings = { T: spec.T, alpha: 0.2, theta: 0.02, oneSided };
@@ -79,7 +79,8 @@ test('dense tape (float32, WASM GEMMs): float64 agreement, and bit-identical on 
     });
     return r32;
   });
-  stop = useThreads(3);
+  pool = useThreads(3);
+  await pool.ready; // else the first chunks run on this thread while the workers load
   CASES.forEach(([name, spec, oneSided], i) => {
     const { x, D, gzT } = inputs(spec, 10 + i);
     const r = runTape(spec, 'float32', x, D, gzT, { T: spec.T, alpha: 0.2, theta: 0.02, oneSided });

@@ -8,7 +8,7 @@ import { spectralConv } from '../../src/core/ops/spectral.js';
 import { chunkRange, threadCount } from '../../src/core/parallel.js';
 import { Rng } from '../../src/core/rng.js';
 import { Tensor } from '../../src/core/tensor.js';
-import { useThreads } from '../../bench/threads.js';
+import { useThreads, type ThreadPool } from '../../src/io/threads.js';
 
 /** Output and every gradient of a fused op under ‖z ⊙ y‖², as plain arrays. */
 function run(f: (inputs: Tensor[]) => Tensor, inputs: Tensor[], y: Tensor): Float64Array[] {
@@ -40,9 +40,9 @@ function cases(): Array<[string, (i: Tensor[]) => Tensor, Tensor[], Tensor]> {
   ];
 }
 
-let stop: (() => Promise<void>) | null = null;
+let pool: ThreadPool | null = null;
 after(async () => {
-  if (stop) await stop();
+  if (pool) await pool.close();
 });
 
 test('chunks cover the batch exactly once, in order', () => {
@@ -59,11 +59,14 @@ test('chunks cover the batch exactly once, in order', () => {
   }
 });
 
-test('fused ops and the spectral decoder give bit-identical codes and gradients on 1 and 3 threads (fixed chunks, ordered reductions)', () => {
+test('fused ops and the spectral decoder give bit-identical codes and gradients on 1 and 3 threads (fixed chunks, ordered reductions)', async () => {
   const single = cases().map(([name, f, inputs, y]) => [name, run(f, inputs, y)] as const);
-  stop = useThreads(3);
+  pool = useThreads(3);
+  await pool.ready; // else the first chunks run on this thread while the workers load
   assert.equal(threadCount(), 3);
   const multi = cases().map(([, f, inputs, y]) => run(f, inputs, y));
+  const stats = await pool.stats();
+  assert.ok(stats.every((s) => s.jobs >= 2 * cases().length), `every worker was sent every job: ${JSON.stringify(stats)}`);
   single.forEach(([name, ref], k) => {
     ref.forEach((a, j) => assert.deepEqual(multi[k][j], a, `${name}: array ${j} differs between 1 and 3 threads`));
     assert.ok(ref[0].some((v) => v !== 0), `${name}: codes all zero`);
