@@ -34,7 +34,7 @@ function cases(): Array<[string, (i: Tensor[]) => Tensor, Tensor[], Tensor]> {
     ['spectral', (i) => istaSpectral(i[0], i[1], i[2], o), [p([13, 2, 16], 2), p([2, 3, 5], 0.3), p([2, 3, 5], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
     ['spectral Gram (C ≤ c_out)', (i) => istaSpectral(i[0], i[1], i[2], o), [p([13, 4, 16], 2), p([4, 3, 5], 0.3), p([4, 3, 5], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
     ['conv', (i) => istaConv(i[0], i[1], o), [p([13, 1, 16], 2), p([1, 3, 4], 0.3), lambda], Tensor.randn([13, 3, 16], rng)],
-    // decoder jobs of ≥ 2^18 signal samples B·(C + c_out)·N, so they go to the pool (smaller ones stay on the caller)
+    // decoder jobs of ≥ 2^14 signal samples B·(C + c_out)·N, so they go to the pool (smaller ones stay on the caller)
     ['spectral decoder', (i) => spectralConv(i[0], i[1], i[2]), [p([13, 8, 2048], 2), p([2, 8, 5], 0.3), p([2, 8, 5], 0.3)], Tensor.randn([13, 2, 2048], rng)],
     ['spectral decoder (c_out > C)', (i) => spectralConv(i[0], i[1], i[2]), [p([13, 2, 4096], 2), p([4, 2, 5], 0.3), p([4, 2, 5], 0.3)], Tensor.randn([13, 4, 4096], rng)],
   ];

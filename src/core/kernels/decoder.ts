@@ -10,11 +10,11 @@ import { grow, sumChunks } from './ista-common.js';
 import { mixModes, modeGradFactors, retryDetached } from './spectral.js';
 
 /**
- * Jobs over fewer signal samples than this (B·(C + cout)·N) run on the calling thread: about 0.1 ms of transforms
- * per 2^17 samples, less than waking a worker and waiting for its last chunk costs (measured: S4's decoder,
- * 98 304 samples, took 0.13 ms on one thread and 0.16 ms with a second one).
+ * Jobs over fewer signal samples than this (B·(C + cout)·N) run on the calling thread: about 12 µs of transforms,
+ * the order of handing a job to a (polling) worker. Larger ones go to the pool: S2's conv decoder (98 304
+ * samples) made the 2-thread step 7.5 → 6–6.9 ms when it stopped running locally (then below 2^18).
  */
-const LOCAL_SAMPLES = 1 << 18;
+const LOCAL_SAMPLES = 1 << 14;
 
 /** Sizes of a decoder tape: codes [B, C, N] → signals [B, cout, N] with weights [cout, C, M]. */
 export interface DecoderSpec { B: number; C: number; cout: number; N: number; M: number; dtype: DType }

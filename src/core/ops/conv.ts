@@ -1,13 +1,15 @@
 /**
  * Multi-channel circular convolution and its adjoint (circular correlation) as autodiff
  * ops. Shapes: codes z [B, C, N], kernels d [cin, C, K], signals x [B, cin, N].
- * Long kernels go through the all-mode Fourier multiplier ŵ = DFT(d) (kernels/spectral.ts, exact),
- * short ones through the direct loops of kernels/conv.ts.
+ * Long kernels go through the all-mode Fourier multiplier ŵ = DFT(d) (kernels/spectral.ts, exact; the
+ * convolution then runs on the chunked decoder tape of ops/spectral.ts), short ones through the direct loops
+ * of kernels/conv.ts.
  */
 import { accumulate, record } from '../autodiff.js';
 import { convAdjoint, convForward, convKernelGrad } from '../kernels/conv.js';
 import { kernelGradFromSpectral, kernelToSpectral, spectralAdjoint, spectralApply, spectralWeightGrad } from '../kernels/spectral.js';
 import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type FloatArray } from '../tensor.js';
+import { decoderOp } from './spectral.js';
 
 function dims(op: string, t: Tensor, d: Tensor, tChannelsAxisIsC: boolean): { B: number; C: number; cin: number; N: number; K: number } {
   if (t.ndim !== 3 || d.ndim !== 3) throw new ShapeError(op, `expects 3-D input and kernel, got ${shapeStr(t.shape)} and ${shapeStr(d.shape)}`);
@@ -61,6 +63,11 @@ export function circularConv(z: Tensor, d: Tensor): Tensor {
   const dm = dims('circularConv', z, d, true);
   const { B, C, cin, N, K } = dm;
   const w = multiplier(d, C, cin, N, K);
+  if (w) {
+    const { M } = w;
+    const grads = (): [FloatArray, FloatArray] | null => (d.requiresGrad ? [new Float64Array(cin * C * M), new Float64Array(cin * C * M)] : null);
+    return decoderOp(z, w.wRe, w.wIm, { B, C, cout: cin, N, M, dtype }, [z, d], grads, (gRe, gIm) => kernelGradFromSpectral(gRe, gIm, cin, C, M, N, K, d.ensureGrad()));
+  }
   const out = allocate(dtype, B * cin * N);
   forwardInto(z.data, d, dm, w, out);
   return record(new Tensor(out, [B, cin, N]), [z, d], (g) => {

@@ -36,24 +36,45 @@ function addGrad(z: Tensor, gz: FloatArray): void {
 }
 
 /**
- * (Dz)[b,i,n] = Σ_c Σ_{|k|<M} w[i,c,k]·Z[b,c,k]·e^{2πikn/N}, Z forward-normalised → [B, c_out, N]. Runs as a
- * decoder tape (kernels/decoder.ts) over chunks of the batch, on worker threads when a pool is set.
+ * D z [B, cout, N] for codes z and spectral weights [cout, C, M] (any arrays: copied into the tape) on a decoder
+ * tape (kernels/decoder.ts) over chunks of the batch, on worker threads when a pool is set. The op's parents are
+ * `parents` (z first); its backward gives z's gradient and adds the spectral weight gradient into the arrays that
+ * `weightGrads()` returns (null: not wanted), then calls `afterWeightGrads` with them.
+ */
+export function decoderOp(
+  z: Tensor,
+  wRe: ArrayLike<number>,
+  wIm: ArrayLike<number>,
+  spec: DecoderSpec,
+  parents: Tensor[],
+  weightGrads: () => [FloatArray, FloatArray] | null,
+  afterWeightGrads?: (gRe: FloatArray, gIm: FloatArray) => void,
+): Tensor {
+  const { B, C, cout, N, M, dtype } = spec;
+  const key = `${dtype}:${B}:${C}:${cout}:${N}:${M}:${threadCount()}`;
+  const tape = tapes.get(key) ?? new SpectralDecoder(spec);
+  tapes.delete(key);
+  const res = record(new Tensor(tape.forward(z.data, wRe, wIm), [B, cout, N]), parents, (g) => {
+    const w = weightGrads();
+    const gz = tape.backward(g, w ? w[0] : null, w ? w[1] : null, z.requiresGrad);
+    if (gz) addGrad(z, gz);
+    tapes.set(key, tape);
+    if (w && afterWeightGrads) afterWeightGrads(w[0], w[1]);
+  });
+  if (!res.backwardFn) tapes.set(key, tape);
+  return res;
+}
+
+/**
+ * (Dz)[b,i,n] = Σ_c Σ_{|k|<M} w[i,c,k]·Z[b,c,k]·e^{2πikn/N}, Z forward-normalised → [B, c_out, N], as a decoder
+ * tape (`decoderOp`).
  */
 export function spectralConv(z: Tensor, wRe: Tensor, wIm: Tensor): Tensor {
   const dtype = expectSameDtype('spectralConv', z, wRe, wIm);
   const { B, C, cout, N, M } = dims('spectralConv', z, wRe, wIm, true);
-  const spec: DecoderSpec = { B, C, cout, N, M, dtype };
-  const key = `${dtype}:${B}:${C}:${cout}:${N}:${M}:${threadCount()}`;
-  const tape = tapes.get(key) ?? new SpectralDecoder(spec);
-  tapes.delete(key);
-  const res = record(new Tensor(tape.forward(z.data, wRe.data, wIm.data), [B, cout, N]), [z, wRe, wIm], (g) => {
-    const wantW = wRe.requiresGrad || wIm.requiresGrad;
-    const gz = tape.backward(g, wantW ? wRe.ensureGrad() : null, wantW ? wIm.ensureGrad() : null, z.requiresGrad);
-    if (gz) addGrad(z, gz);
-    tapes.set(key, tape);
-  });
-  if (!res.backwardFn) tapes.set(key, tape);
-  return res;
+  return decoderOp(z, wRe.data, wIm.data, { B, C, cout, N, M, dtype }, [z, wRe, wIm], () =>
+    wRe.requiresGrad || wIm.requiresGrad ? [wRe.ensureGrad(), wIm.ensureGrad()] : null,
+  );
 }
 
 /** The exact adjoint of `spectralConv` under the Euclidean inner product: x [B, c_out, N] → [B, C, N]. */
