@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --peer pytorch] [--suites fft,kernels,steps] [--cases S1,S3] [--steps 20] [--warmup 5] [--warmup-s 2] [--threads 2,1] [--peer-threads 2,1] [--peer-blas openblas,reference]`:
+ * `npm run bench [-- --peer pytorch] [--suites fft,kernels,steps] [--cases S1,S3] [--steps 20] [--warmup 5] [--warmup-s 2] [--repeat 3] [--threads 2,1] [--peer-threads 2,1] [--peer-blas openblas,reference]`:
  * runs the benchmark suites; JSON lines on stdout, progress and tables on stderr.
  */
 import { runFftBench } from './fft.js';
@@ -24,6 +24,7 @@ const runners: Record<string, () => Promise<void> | void> = {
       steps: Number(arg('steps') ?? 20),
       warmup: Number(arg('warmup') ?? 5),
       warmupS: Number(arg('warmup-s') ?? 2),
+      repeat: Number(arg('repeat') ?? 3),
       threads: list(arg('threads'), '2,1').map(Number),
       peerThreads: list(arg('peer-threads'), '2,1').map(Number),
       peerBlas: list(arg('peer-blas'), 'openblas,reference'),

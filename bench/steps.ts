@@ -18,6 +18,11 @@ export interface StepBenchOptions {
   steps: number;
   warmup: number;
   warmupS: number;
+  /**
+   * fresh processes per (implementation, threads), interleaved case by case; a record reports the median of
+   * their medians (on a VM the speed of a whole process can move by 20 % with the host's load)
+   */
+  repeat: number;
   /** thread counts to time saeno with (the first is the headline; 1 and 2 give the speed-up) */
   threads: number[];
   /** thread counts to time the peer with (the first is the headline, as in issue 7: 2) */
@@ -55,6 +60,18 @@ function ensurePeer(): void {
   if (r.status !== 0) throw new Error('bench: bench/peer/ensure-peer.sh failed (see its message above)');
 }
 
+/** One record for `runs` of the same measurement: the median run's `ms`, with every run's ms and the extremes. */
+function combine(runs: BenchRecord[]): BenchRecord {
+  const byMs = [...runs].sort((a, b) => (a.ms as number) - (b.ms as number));
+  const mid = byMs[(byMs.length - 1) >> 1];
+  return {
+    ...mid,
+    ms_runs: runs.map((r) => r.ms),
+    ms_min: Math.min(...runs.map((r) => r.ms_min as number)),
+    ...(mid.rss_mb === undefined ? {} : { rss_mb: Math.max(...runs.map((r) => r.rss_mb as number)) }),
+  };
+}
+
 const fmt = (v: number | undefined, d = 1): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
 
 /** Runs the cases; emits one JSON line per (case, impl, threads) and logs the summary table. */
@@ -66,13 +83,26 @@ export function runStepBench(o: StepBenchOptions): void {
   const scalar = scalarPeak();
   const nominal = nominalPeak();
   log(`peak: measured JS scalar multiply-add ${scalar.toFixed(2)} GFLOP/s per core (${(scalar * nominal.cores).toFixed(1)} on ${nominal.cores} cores); nominal vector peak ${nominal.gflops.toFixed(0)} GFLOP/s (${nominal.cores} cores × ${nominal.mhz.toFixed(0)} MHz × 64 FLOP/cycle, AVX-512 FMA assumed)`);
+  if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new Error(`bench: --repeat must be a positive integer, got ${o.repeat}`);
   const rows: string[] = [];
   for (const name of o.cases) {
     if (!CASES[name]) throw new Error(`bench: unknown case ${name}; expected one of ${Object.keys(CASES).join(', ')}`);
+    // every measurement of the case once per round, so slow and fast periods of the machine hit all of them
+    const runs = new Map<string, BenchRecord[]>();
+    const measure = (id: string, what: string, f: () => BenchRecord, r: number): void => {
+      log(`# ${name} ${what} (run ${r + 1} of ${o.repeat})`);
+      runs.set(id, [...(runs.get(id) ?? []), f()]);
+    };
+    for (let r = 0; r < o.repeat; r++) {
+      for (const th of o.threads) measure(`saeno:${th}`, `saeno, ${th} thread(s)`, () => saeno(name, o, th), r);
+      if (!o.peer) continue;
+      for (const th of o.peerThreads) measure(`peer:${th}:${o.peerBlas[0]}`, `${o.peer}, ${th} thread(s), ${o.peerBlas[0]} BLAS`, () => peer(name, o, th, o.peerBlas[0]), r);
+      for (const blas of o.peerBlas.slice(1)) measure(`peer:${o.peerThreads[0]}:${blas}`, `${o.peer}, ${o.peerThreads[0]} thread(s), ${blas} BLAS`, () => peer(name, o, o.peerThreads[0], blas), r);
+    }
+    const result = (id: string): BenchRecord => combine(runs.get(id) as BenchRecord[]);
     const byThreads = new Map<number, BenchRecord>();
     for (const th of o.threads) {
-      log(`# ${name} saeno, ${th} thread(s)`);
-      const rec = saeno(name, o, th);
+      const rec = result(`saeno:${th}`);
       const flops = (rec.params as { flops: number }).flops;
       const gflops = flops / rec.ms / 1e6;
       Object.assign(rec, { threads: th, gflops, share_scalar_peak: gflops / (scalar * th), share_nominal_peak: gflops / nominal.gflops });
@@ -86,16 +116,14 @@ export function runStepBench(o: StepBenchOptions): void {
     const altMs: (number | undefined)[] = [];
     if (o.peer) {
       for (const th of o.peerThreads) {
-        log(`# ${name} ${o.peer}, ${th} thread(s), ${o.peerBlas[0]} BLAS`);
-        const rec = peer(name, o, th, o.peerBlas[0]);
+        const rec = result(`peer:${th}:${o.peerBlas[0]}`);
         emit(rec);
-        peerMs.set(th, rec.ms);
+        peerMs.set(th, rec.ms as number);
       }
       for (const blas of o.peerBlas.slice(1)) {
-        log(`# ${name} ${o.peer}, ${o.peerThreads[0]} thread(s), ${blas} BLAS`);
-        const rec = peer(name, o, o.peerThreads[0], blas);
+        const rec = result(`peer:${o.peerThreads[0]}:${blas}`);
         emit(rec);
-        altMs.push(rec.ms);
+        altMs.push(rec.ms as number);
       }
     }
     const gflops = head.gflops as number;
