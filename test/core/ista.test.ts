@@ -115,6 +115,27 @@ test('fused ops in float32 (WASM DFT-GEMM, WASM FFT and WASM GEMM paths) match f
   }
 });
 
+test('spectral ISTA on an op output (x adopts the tape\'s gradient buffer): the input gradient equals the leaf one through the op, step after step', () => {
+  const rng = new Rng(12);
+  for (const dtype of ['float32', 'float64'] as const) {
+    // c_out = 5 > C = 3: the lifted (Gram) form, N = 64 takes the WASM FFT in float32
+    const x0 = Tensor.randn([6, 5, 64], rng, dtype);
+    const wRe = Tensor.randn([5, 3, 10], rng, dtype, 0.3), wIm = Tensor.randn([5, 3, 10], rng, dtype, 0.3);
+    const y = Tensor.randn([6, 3, 64], rng, dtype);
+    const opts: FusedIstaOptions = { iters: 6, alpha: 0.5, lambda: 0.02, oneSided: false };
+    // leaf input 2·x0: its gradient; op output 2·x0 (mul): x0's gradient must be exactly twice that
+    const leaf = Tensor.from(Array.from(x0.data, (v) => 2 * v), x0.shape, dtype, { requiresGrad: true });
+    backward(sqNorm(mul(istaSpectral(leaf, wRe, wIm, opts), y)));
+    const want = Float64Array.from(leaf.ensureGrad(), (v) => 2 * v);
+    x0.requiresGrad = true;
+    for (let step = 0; step < 3; step++) {
+      x0.zeroGrad();
+      backward(sqNorm(mul(istaSpectral(mul(x0, Tensor.scalar(2, dtype)), wRe, wIm, opts), y)));
+      assert.deepEqual(Float64Array.from(x0.ensureGrad()), want, `${dtype}, step ${step}: x0's gradient differs`);
+    }
+  }
+});
+
 test('float32 spectral tapes interleaved (a second tape takes over the thread\'s WASM cache before the first backward) give the same results as one at a time', () => {
   const rng = new Rng(9);
   const opts: FusedIstaOptions = { iters: 6, alpha: 0.5, lambda: 0.02, oneSided: false };

@@ -207,14 +207,16 @@ export class SpectralIsta implements ChunkedTape {
 
   /**
    * Backward from gzT [B, C, N]: adds the weight gradient into gRe/gIm [cout, C, M] (when non-null) and α·Σ_t D gu^t
-   * into gx [B, cout, N] (when non-null); returns ∂L/∂θ.
+   * into gx [B, cout, N] (when non-null; when it is the tape's own `gx`, the chunks write the gradient there instead,
+   * for a caller that adopts the buffer until the tape's next backward); returns ∂L/∂θ.
    */
   backward(gzT: ArrayLike<number>, gRe: FloatArray | null, gIm: FloatArray | null, gx: FloatArray | null): number {
     const { cout, C, M } = this.spec;
     // WASM engine: float32 gz and gx the lanes can reach (no pool, or shared) are read and accumulated in place
     const mem = this.mem as TapeMemory;
+    const own = gx === this.gx;
     const gzIn = this.ws && gzT instanceof Float32Array && mem.reaches(gzT) ? gzT : null;
-    const gxOut = this.ws && gx instanceof Float32Array && mem.reaches(gx) ? gx : null;
+    const gxOut = !own && this.ws && gx instanceof Float32Array && mem.reaches(gx) ? gx : null;
     if (!gzIn) this.gzT.set(gzT);
     this.ctl.fill(0, this.chunks, 2 * this.chunks);
     this.run('backward', { s: this.s, wantGx: gx !== null, gen: this.gen, gz: gzIn, gx: gxOut });
@@ -249,7 +251,7 @@ export class SpectralIsta implements ChunkedTape {
         gIm[j] -= a * fi[k] * im[j];
       }
     }
-    if (gx && !gxOut) for (let j = 0; j < gx.length; j++) gx[j] += this.gx[j];
+    if (gx && !gxOut && !own) for (let j = 0; j < gx.length; j++) gx[j] += this.gx[j];
     return sumTheta(this.gTheta, this.chunks);
   }
 

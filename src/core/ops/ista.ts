@@ -10,7 +10,7 @@ import type { IstaSettings } from '../kernels/ista-common.js';
 import { SpectralIsta } from '../kernels/ista-spectral.js';
 import { threadCount } from '../parallel.js';
 import { kernelGradFromSpectral, kernelToSpectral } from '../kernels/spectral.js';
-import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type DType } from '../tensor.js';
+import { allocate, expectSameDtype, ShapeError, shapeStr, Tensor, type DType, type FloatArray } from '../tensor.js';
 
 /** ISTA options of the fused ops (see `unrolledIsta`). */
 export interface FusedIstaOptions {
@@ -50,6 +50,18 @@ function settings(op: string, o: FusedIstaOptions): IstaSettings {
 /** The inputs of the op, with λ when it is a tensor. */
 function parentsOf(inputs: Tensor[], lambda: Tensor | number): Tensor[] {
   return typeof lambda === 'number' ? inputs : [...inputs, lambda];
+}
+
+/**
+ * Where a spectral tape's backward puts x's gradient: the tape's own buffer when x has none yet and is an op output
+ * (x adopts it: `backward` releases such gradients when it ends, before the tape can run another backward), so
+ * [B, c_out, N] is neither zero-filled nor added on this thread; else x's gradient (added into); null if not wanted.
+ */
+function gxTarget(x: Tensor, tape: SpectralIsta): FloatArray | null {
+  if (!x.requiresGrad) return null;
+  const sameType = tape.gx instanceof (x.dtype === 'float32' ? Float32Array : Float64Array);
+  if (!x.grad && x.backwardFn && sameType && tape.gx.length === x.size) return (x.grad = tape.gx);
+  return x.ensureGrad();
 }
 
 /** ∂L/∂λ = α·∂L/∂θ into a learned λ. */
@@ -107,7 +119,7 @@ export function istaSpectral(x: Tensor, wRe: Tensor, wIm: Tensor, opts: FusedIst
   const { s, key, tape, out } = spectralTape(op, x, wRe.data, wIm.data, C, M, opts, dtype);
   const res = record(out, parentsOf([x, wRe, wIm], opts.lambda), (g) => {
     const wantW = wRe.requiresGrad || wIm.requiresGrad;
-    const gTheta = tape.backward(g, wantW ? wRe.ensureGrad() : null, wantW ? wIm.ensureGrad() : null, x.requiresGrad ? x.ensureGrad() : null);
+    const gTheta = tape.backward(g, wantW ? wRe.ensureGrad() : null, wantW ? wIm.ensureGrad() : null, gxTarget(x, tape));
     lambdaGrad(opts.lambda, s.alpha, gTheta);
     release(key, tape);
   });
@@ -134,7 +146,7 @@ export function istaConv(x: Tensor, d: Tensor, opts: FusedIstaOptions): Tensor {
   const { s, key, tape, out } = spectralTape(op, x, wRe, wIm, C, M, opts, dtype);
   const res = record(out, parentsOf([x, d], opts.lambda), (g) => {
     const gRe = d.requiresGrad ? new Float64Array(cout * C * M) : null, gIm = d.requiresGrad ? new Float64Array(cout * C * M) : null;
-    const gTheta = tape.backward(g, gRe, gIm, x.requiresGrad ? x.ensureGrad() : null);
+    const gTheta = tape.backward(g, gRe, gIm, gxTarget(x, tape));
     if (gRe && gIm) kernelGradFromSpectral(gRe, gIm, cout, C, M, N, K, d.ensureGrad());
     lambdaGrad(opts.lambda, s.alpha, gTheta);
     release(key, tape);
