@@ -1,4 +1,6 @@
-/** Benchmark helpers: median timing and the JSON-lines output format of `npm run bench`. */
+/** Benchmark helpers: median timing, child processes and the JSON-lines output format of `npm run bench`. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export interface BenchRecord {
   case: string;
@@ -37,4 +39,15 @@ export function timeMedian(fn: () => void, opts: { warmup?: number; minReps?: nu
 /** Logs progress to stderr so stdout stays pure JSON lines. */
 export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
+}
+
+/** A file of bench/ by path, and the repository root (children run there). */
+export const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs a command in the repository root, returns the JSON records it printed on stdout (its stderr passes through). */
+export function jsonLines(cmd: string, args: string[], what: string): BenchRecord[] {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench: ${what} failed (exit ${r.status ?? r.signal})`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BenchRecord);
 }

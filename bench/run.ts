@@ -1,10 +1,12 @@
 /**
  * `npm run bench [-- --peer pytorch] [--suites fft,kernels,steps] [--cases S1,S3] [--steps 20] [--warmup 5] [--warmup-s 2] [--repeat 3] [--threads 2,1] [--peer-threads 2,1] [--peer-blas openblas,reference]`:
- * runs the benchmark suites; JSON lines on stdout, progress and tables on stderr.
+ * runs the benchmark suites (the default three; `--suites profile` splits each step into its phases, bench/profile.ts);
+ * JSON lines on stdout, progress and tables on stderr.
  */
 import { runFftBench } from './fft.js';
 import { runKernelBench } from './kernels.js';
 import { log } from './lib.js';
+import { runProfileBench } from './profile.js';
 import { runStepBench } from './steps.js';
 
 function arg(name: string): string | null {
@@ -28,6 +30,13 @@ const runners: Record<string, () => Promise<void> | void> = {
       threads: list(arg('threads'), '2,1').map(Number),
       peerThreads: list(arg('peer-threads'), '2,1').map(Number),
       peerBlas: list(arg('peer-blas'), 'openblas,reference'),
+    }),
+  profile: () =>
+    runProfileBench({
+      cases: list(arg('cases'), 'S1,S2,S3,S4,S5'),
+      threads: list(arg('threads'), '2,1').map(Number),
+      steps: Number(arg('steps') ?? 40),
+      warmupS: Number(arg('warmup-s') ?? 2),
     }),
 };
 

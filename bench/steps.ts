@@ -4,8 +4,7 @@
  * in the same run, and a table of ratios, GFLOP/s and share of peak goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { emit, log, type BenchRecord } from './lib.js';
+import { emit, here, jsonLines, log, root, type BenchRecord } from './lib.js';
 import { nominalPeak, scalarPeak } from './peak.js';
 import { CASES } from './train.js';
 
@@ -35,15 +34,6 @@ export interface StepBenchOptions {
   peerBlas: string[];
 }
 
-const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** Runs a command, returns the JSON records it printed on stdout (its stderr passes through). */
-function jsonLines(cmd: string, args: string[], what: string, env: NodeJS.ProcessEnv = process.env): BenchRecord[] {
-  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`bench: ${what} failed (exit ${r.status ?? r.signal})`);
-  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BenchRecord);
-}
 
 function saeno(name: string, o: StepBenchOptions, threads: number): BenchRecord {
   const [rec] = jsonLines(process.execPath, ['--import', 'tsx', here('./step-child.ts'), '--case', name, '--steps', String(o.steps), '--warmup', String(o.warmup), '--warmup-s', String(o.warmupS), '--threads', String(threads)], `saeno ${name} (threads ${threads})`);
