@@ -69,7 +69,9 @@ export class ThreadPool {
       const { code, eval: isEval } = workerCode();
       for (let i = 0; i < threads - 1; i++) {
         const { port1, port2 } = new MessageChannel();
-        const worker = new Worker(code, { eval: isEval, workerData: { report: port2 }, transferList: [port2] });
+        // the parent's flags minus --input-type (it applies to the parent's -e string only and makes a worker fail to start)
+        const execArgv = process.execArgv.filter((f) => !f.startsWith('--input-type'));
+        const worker = new Worker(code, { eval: isEval, execArgv, workerData: { report: port2 }, transferList: [port2] });
         worker.unref();
         const name = `worker thread ${i + 1} of ${threads - 1}`;
         let started: (err: string | null, cause?: unknown) => void = () => undefined;
