@@ -15,16 +15,43 @@ export function ensureMemory(bytes: i32): bool {
  * 4 rows × 8 columns (eight f32x4 accumulators); row and column tails in narrower blocks.
  */
 export function sgemm(M: i32, N: i32, K: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize): void {
+  gemmCore(M, N, K, alpha, a, <usize>K << 2, 4, b, beta, c, -1, 0, false, 0);
+}
+
+/**
+ * C[M, N] = alpha·Aᵀ·B + beta·C with A stored [K, M] (row-major float32, byte offsets): `sgemm` reading A down
+ * its columns, so a caller keeps a stack of rows as it is instead of transposing it. Each entry is summed in
+ * the same order as `sgemm` on the transposed A.
+ */
+export function sgemmT(M: i32, N: i32, K: i32, alpha: f32, a: usize, b: usize, beta: f32, c: usize): void {
+  gemmCore(M, N, K, alpha, a, 4, <usize>M << 2, b, beta, c, -1, 0, false, 0);
+}
+
+/**
+ * out[M, N] = update of y = A[M, K]·B[K, N] by `emit4` op (1: prev + α·y, 2: S_θ(prev + α·y), 3: S_θ(α·y), 4: α·y;
+ * prev: byte offset of rows shaped like out), fused into the GEMM's stores: one ISTA step u = z·M + b, z' = S_θ(u)
+ * in one pass. K = 0 applies the update alone (y = 0: op 2 gives S_θ(prev)).
+ */
+export function sgemmUpdate(M: i32, N: i32, K: i32, a: usize, b: usize, out: usize, op: i32, alpha: f32, theta: f32, oneSided: bool, prev: usize): void {
+  gemmCore(M, N, K, alpha, a, <usize>K << 2, 4, b, 0, out, op, theta, oneSided, prev - out);
+}
+
+/**
+ * The GEMM loops behind `sgemm`, `sgemmT` and `sgemmUpdate`: A's entry (i, k) at a + i·sI + k·sK; results stored
+ * by `store4` (op < 0: alpha·s + beta·c) or `emit4` (op ≥ 0, prev at byte distance dq from the output). Every
+ * entry is the same f32 sum over k in order whatever the block, so a row gets the same bits in any row block.
+ */
+@inline function gemmCore(M: i32, N: i32, K: i32, alpha: f32, a: usize, sI: usize, sK: usize, b: usize, beta: f32, c: usize, op: i32, theta: f32, oneSided: bool, dq: usize): void {
   const va = f32x4.splat(alpha);
   const vb = f32x4.splat(beta);
+  const vt = f32x4.splat(theta);
   const n8 = N & ~7;
   const n4 = N & ~3;
   const rowB = <usize>N << 2;
-  const rowA = <usize>K << 2;
   let i = 0;
   for (; i + 4 <= M; i += 4) {
-    const a0 = a + <usize>i * rowA;
-    const a1 = a0 + rowA, a2 = a1 + rowA, a3 = a2 + rowA;
+    const a0 = a + <usize>i * sI;
+    const a1 = a0 + sI, a2 = a1 + sI, a3 = a2 + sI;
     const c0 = c + <usize>i * rowB;
     const c1 = c0 + rowB, c2 = c1 + rowB, c3 = c2 + rowB;
     let j = 0;
@@ -34,9 +61,9 @@ export function sgemm(M: i32, N: i32, K: i32, alpha: f32, a: usize, b: usize, be
       let pb = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-        const ko = <usize>k << 2;
-        const x0 = f32x4.splat(load<f32>(a0 + ko)), x1 = f32x4.splat(load<f32>(a1 + ko));
-        const x2 = f32x4.splat(load<f32>(a2 + ko)), x3 = f32x4.splat(load<f32>(a3 + ko));
+        const ko = <usize>k * sK;
+        const x0 = v128.load32_splat(a0 + ko), x1 = v128.load32_splat(a1 + ko);
+        const x2 = v128.load32_splat(a2 + ko), x3 = v128.load32_splat(a3 + ko);
         s00 = f32x4.add(s00, f32x4.mul(x0, b0)); s01 = f32x4.add(s01, f32x4.mul(x0, b1));
         s10 = f32x4.add(s10, f32x4.mul(x1, b0)); s11 = f32x4.add(s11, f32x4.mul(x1, b1));
         s20 = f32x4.add(s20, f32x4.mul(x2, b0)); s21 = f32x4.add(s21, f32x4.mul(x2, b1));
@@ -44,46 +71,61 @@ export function sgemm(M: i32, N: i32, K: i32, alpha: f32, a: usize, b: usize, be
         pb += rowB;
       }
       const o = <usize>j << 2;
-      store4(c0 + o, s00, va, vb); store4(c0 + o + 16, s01, va, vb);
-      store4(c1 + o, s10, va, vb); store4(c1 + o + 16, s11, va, vb);
-      store4(c2 + o, s20, va, vb); store4(c2 + o + 16, s21, va, vb);
-      store4(c3 + o, s30, va, vb); store4(c3 + o + 16, s31, va, vb);
+      out4(c0 + o, s00, va, vb, op, vt, oneSided, dq); out4(c0 + o + 16, s01, va, vb, op, vt, oneSided, dq);
+      out4(c1 + o, s10, va, vb, op, vt, oneSided, dq); out4(c1 + o + 16, s11, va, vb, op, vt, oneSided, dq);
+      out4(c2 + o, s20, va, vb, op, vt, oneSided, dq); out4(c2 + o + 16, s21, va, vb, op, vt, oneSided, dq);
+      out4(c3 + o, s30, va, vb, op, vt, oneSided, dq); out4(c3 + o + 16, s31, va, vb, op, vt, oneSided, dq);
     }
     for (; j < n4; j += 4) {
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
       let pb = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(pb);
-        const ko = <usize>k << 2;
-        s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(a0 + ko)), b0));
-        s1 = f32x4.add(s1, f32x4.mul(f32x4.splat(load<f32>(a1 + ko)), b0));
-        s2 = f32x4.add(s2, f32x4.mul(f32x4.splat(load<f32>(a2 + ko)), b0));
-        s3 = f32x4.add(s3, f32x4.mul(f32x4.splat(load<f32>(a3 + ko)), b0));
+        const ko = <usize>k * sK;
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a0 + ko), b0));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + ko), b0));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + ko), b0));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + ko), b0));
         pb += rowB;
       }
       const o = <usize>j << 2;
-      store4(c0 + o, s0, va, vb); store4(c1 + o, s1, va, vb);
-      store4(c2 + o, s2, va, vb); store4(c3 + o, s3, va, vb);
+      out4(c0 + o, s0, va, vb, op, vt, oneSided, dq); out4(c1 + o, s1, va, vb, op, vt, oneSided, dq);
+      out4(c2 + o, s2, va, vb, op, vt, oneSided, dq); out4(c3 + o, s3, va, vb, op, vt, oneSided, dq);
     }
     for (; j < N; j++) {
-      for (let r = 0; r < 4; r++) scalarDot(a0 + <usize>r * rowA, b + (<usize>j << 2), rowB, K, alpha, beta, c0 + <usize>r * rowB + (<usize>j << 2));
+      for (let r = 0; r < 4; r++) {
+        const s = scalarDot(a0 + <usize>r * sI, sK, b + (<usize>j << 2), rowB, K);
+        out1(c0 + <usize>r * rowB + (<usize>j << 2), s, alpha, beta, op, theta, oneSided, dq);
+      }
     }
   }
   for (; i < M; i++) {
-    const ai = a + <usize>i * rowA;
+    const ai = a + <usize>i * sI;
     const ci = c + <usize>i * rowB;
     let j = 0;
     for (; j < n4; j += 4) {
       let s = f32x4.splat(0);
       let pb = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
-        s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(ai + (<usize>k << 2))), v128.load(pb)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ai + <usize>k * sK), v128.load(pb)));
         pb += rowB;
       }
-      store4(ci + (<usize>j << 2), s, va, vb);
+      out4(ci + (<usize>j << 2), s, va, vb, op, vt, oneSided, dq);
     }
-    for (; j < N; j++) scalarDot(ai, b + (<usize>j << 2), rowB, K, alpha, beta, ci + (<usize>j << 2));
+    for (; j < N; j++) out1(ci + (<usize>j << 2), scalarDot(ai, sK, b + (<usize>j << 2), rowB, K), alpha, beta, op, theta, oneSided, dq);
   }
+}
+
+/** Stores the sums s of four entries at p: `store4` when op < 0, else `emit4` with prev at p + dq. */
+@inline function out4(p: usize, s: v128, va: v128, vb: v128, op: i32, vt: v128, oneSided: bool, dq: usize): void {
+  if (op < 0) store4(p, s, va, vb);
+  else emit4(p, p + dq, s, op, va, vt, oneSided);
+}
+
+/** The scalar `out4`. */
+@inline function out1(p: usize, s: f32, alpha: f32, beta: f32, op: i32, theta: f32, oneSided: bool, dq: usize): void {
+  if (op < 0) store<f32>(p, alpha * s + (beta != 0 ? beta * load<f32>(p) : 0));
+  else emit1(p, p + dq, s, op, alpha, theta, oneSided);
 }
 
 /** c[0..4) = alpha·s + beta·c (beta = 0 ignores c, so stale NaN never leaks). */
@@ -93,11 +135,11 @@ export function sgemm(M: i32, N: i32, K: i32, alpha: f32, a: usize, b: usize, be
   v128.store(p, r);
 }
 
-/** One entry: c = alpha·Σ_k a[k]·b[k·stride] + beta·c. */
-@inline function scalarDot(a: usize, b: usize, stride: usize, K: i32, alpha: f32, beta: f32, c: usize): void {
+/** One entry's sum Σ_k a[k·sa]·b[k·sb] (byte strides). */
+@inline function scalarDot(a: usize, sa: usize, b: usize, sb: usize, K: i32): f32 {
   let s: f32 = 0;
-  for (let k = 0; k < K; k++) s += load<f32>(a + (<usize>k << 2)) * load<f32>(b + <usize>k * stride);
-  store<f32>(c, alpha * s + (beta != 0 ? beta * load<f32>(c) : 0));
+  for (let k = 0; k < K; k++) s += load<f32>(a + <usize>k * sa) * load<f32>(b + <usize>k * sb);
+  return s;
 }
 
 /**
@@ -430,6 +472,19 @@ export function irfftRows(rows: i32, N: i32, M: i32, ld: i32, re: usize, im: usi
 
 /** gu = gz ⊙ [z ≠ 0] in place on gz (n floats); returns Σ gu·sign(z). */
 export function maskGrad(gz: usize, z: usize, n: i32): f64 {
+  return maskCore(gz, z, n, 0, 0);
+}
+
+/**
+ * `maskGrad` fused with what the dense Gram backward does next to it: also gb += gu (n floats at gb), and a copy
+ * of gu at stack when stack ≠ 0. One pass instead of three.
+ */
+export function maskAccumulate(gz: usize, z: usize, n: i32, gb: usize, stack: usize): f64 {
+  return maskCore(gz, z, n, gb, stack);
+}
+
+/** The loop of `maskGrad` and `maskAccumulate` (gb, stack = 0: not written); θ sums in four f32 lanes, then f64. */
+@inline function maskCore(gz: usize, z: usize, n: i32, gb: usize, stack: usize): f64 {
   const zero = f32x4.splat(0);
   let acc = f32x4.splat(0);
   const n4 = n & ~3;
@@ -438,14 +493,19 @@ export function maskGrad(gz: usize, z: usize, n: i32): f64 {
     const zv = v128.load(z + o);
     const g = v128.and(v128.load(gz + o), f32x4.ne(zv, zero));
     v128.store(gz + o, g);
+    if (gb) v128.store(gb + o, f32x4.add(v128.load(gb + o), g));
+    if (stack) v128.store(stack + o, g);
     acc = f32x4.add(acc, v128.bitselect(g, f32x4.neg(g), f32x4.gt(zv, zero)));
   }
   let s: f64 = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
   for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
     const zv = load<f32>(z + o);
-    if (zv == 0) store<f32>(gz + o, 0);
-    else s += zv > 0 ? load<f32>(gz + o) : -load<f32>(gz + o);
+    const g: f32 = zv == 0 ? 0 : load<f32>(gz + o);
+    store<f32>(gz + o, g);
+    if (gb) store<f32>(gb + o, load<f32>(gb + o) + g);
+    if (stack) store<f32>(stack + o, g);
+    if (zv != 0) s += zv > 0 ? g : -g;
   }
   return s;
 }

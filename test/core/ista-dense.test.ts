@@ -56,6 +56,7 @@ function runTape(spec: { B: number; m: number; p: number; T: number }, dtype: 'f
 const CASES: Array<[string, { B: number; m: number; p: number; T: number }, boolean]> = [
   ['Gram form', { B: 45, m: 24, p: 40, T: 6 }, false],
   ['Gram form one-sided', { B: 45, m: 24, p: 40, T: 6 }, true],
+  ['Gram form, one step', { B: 45, m: 24, p: 40, T: 1 }, false],
   ['direct form', { B: 45, m: 12, p: 40, T: 6 }, false],
 ];
 

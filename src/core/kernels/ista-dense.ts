@@ -1,6 +1,7 @@
 /**
  * Fused dense unrolled-ISTA tape (SAE, L-SAE; SPEC §4): the whole encoder and its exact backward on typed arrays
- * (equations in ista-common.ts), GEMMs over the batch (WASM SIMD in float32). A tape owns its inputs, iterates and
+ * (equations in ista-common.ts), GEMMs over the batch (WASM SIMD in float32; the float32 Gram form runs whole in the
+ * thread's WASM workspace, its masks and shrinks fused into SIMD kernels). A tape owns its inputs, iterates and
  * outputs, so blocks of samples run on worker threads over shared memory (core/parallel.ts).
  *
  * The batch runs as one row block per thread (a "unit" of whole fixed chunks): rows evolve independently and
@@ -11,6 +12,7 @@ import { CHUNKS, chunkRange, registerTape, TapeMemory, threadCount, type Alloc, 
 import type { DType, FloatArray } from '../tensor.js';
 import { maskGrad, sumTheta, type IstaSettings } from './ista-common.js';
 import { gemm, gemmRows } from './matmul.js';
+import { wasmWorkspace, type InverseUpdate, type WasmWorkspace } from '../wasm/kernels.js';
 
 export interface DenseSpec { B: number; m: number; p: number; T: number; dtype: DType }
 
@@ -30,13 +32,14 @@ export class DenseIsta implements ChunkedTape {
   readonly zs: FloatArray;
   /** Gram form: I − αDᵀD [p, p]; direct form: r^t = x − D z^{t−1} for t = 1…T, [T, B, m] */
   private readonly aux: FloatArray;
-  /** Gram form: α·xD, then (backward) Σ_t gu^t [B, p] */
+  /** Gram form: α·xD (JS path), then (backward) Σ_t gu^t [B, p] */
   private readonly bx: FloatArray;
   private readonly u: FloatArray;
   private readonly h: FloatArray;
   /**
-   * Gram-form backward, per chunk from (T−1)·b0·p, for one gM GEMM: gu^t for t = 2…T stacked [(T−1)·rows, p], and
-   * z^{t−1} stacked the same way but stored transposed, [p, (T−1)·rows] (the GEMM's left operand, written while hot)
+   * Gram-form backward of the JS path (float64, or no WASM SIMD), per chunk from (T−1)·b0·p, for one gM GEMM:
+   * gu^t for t = 2…T stacked [(T−1)·rows, p], and z^{t−1} stacked the same way but stored transposed,
+   * [p, (T−1)·rows] (the GEMM's left operand, written while hot)
    */
   private readonly stackZ: FloatArray;
   private readonly stackG: FloatArray;
@@ -127,7 +130,11 @@ export class DenseIsta implements ChunkedTape {
   runChunk(method: string, u: number, args: unknown): void {
     const a = args as RunArgs;
     const c0 = Math.floor((u * this.chunks) / a.units), c1 = Math.floor(((u + 1) * this.chunks) / a.units);
-    if (method === 'forward') this.forwardRows(c0, c1, a.s);
+    const ws = this.gram && this.spec.dtype === 'float32' ? wasmWorkspace() : null;
+    if (method === 'forward') {
+      if (ws) this.forwardGramWasm(ws, c0, c1, a.s);
+      else this.forwardRows(c0, c1, a.s);
+    } else if (ws) this.backwardGramWasm(ws, c0, c1, a.s, a.wantGD);
     else if (this.gram) this.backwardGram(c0, c1, a.s, a.wantGD);
     else for (let c = c0; c < c1; c++) this.backwardDirect(c, a.s, a.wantGD);
   }
@@ -167,6 +174,83 @@ export class DenseIsta implements ChunkedTape {
         addShrink(u, null, n, theta, oneSided, zs, (t - 1) * bp + b0 * p);
       }
     }
+  }
+
+  /**
+   * `forwardRows` of the Gram form in float32 with every operand in this thread's WASM workspace: each step is one
+   * GEMM whose stores apply z^t = S_θ(α·xD + z^{t−1}·M) (z¹ = S_θ(α·xD): the update alone), and z^t is copied out.
+   */
+  private forwardGramWasm(ws: WasmWorkspace, c0: number, c1: number, s: IstaSettings): void {
+    const { B, m, p } = this.spec;
+    const { T, alpha } = s;
+    const [b0, b1] = this.rowsOf(c0, c1);
+    const rows = b1 - b0, n = rows * p, bp = B * p;
+    ws.ensure({ 'dense.M': p * p, 'dense.x': rows * m, 'dense.D': m * p, 'dense.b': n, 'dense.z': 2 * n });
+    const at = ws.at;
+    ws.view('dense.M', p * p).set(this.aux);
+    ws.view('dense.x', rows * m).set(this.x.subarray(b0 * m, b1 * m));
+    ws.view('dense.D', m * p).set(this.D);
+    ws.gemm(false, rows, p, m, alpha, at['dense.x'], at['dense.D'], 0, at['dense.b']);
+    const z = ws.view('dense.z', 2 * n);
+    const step: InverseUpdate = { op: 'step', alpha: 1, theta: s.theta, oneSided: s.oneSided, prev: at['dense.b'] };
+    for (let t = 1; t <= T; t++) {
+      const cur = (t & 1) * n, prev = n - cur;
+      ws.gemmUpdate(rows, p, t === 1 ? 0 : p, at['dense.z'] + 4 * prev, at['dense.M'], at['dense.z'] + 4 * cur, step);
+      this.zs.set(z.subarray(cur, cur + n), (t - 1) * bp + b0 * p);
+    }
+  }
+
+  /**
+   * `backwardGram` in float32 on this thread's WASM workspace: z¹…z^T of each chunk are copied in once, stacked
+   * per chunk as [T·rows_c, p], so the slots of z¹…z^{T−1} are the left operand of the chunk's gM GEMM as they
+   * are (read down their columns: no transpose); gu^t is stacked beside them by the mask pass.
+   */
+  private backwardGramWasm(ws: WasmWorkspace, c0: number, c1: number, s: IstaSettings, wantGD: boolean): void {
+    const { B, m, p } = this.spec;
+    const { T, alpha } = s;
+    const [b0, b1] = this.rowsOf(c0, c1);
+    const rows = b1 - b0, n = rows * p, bp = B * p;
+    ws.ensure({ 'dense.M': p * p, 'dense.g': 2 * n, 'dense.b': n, 'dense.zS': T * n, 'dense.gS': (T - 1) * n, 'dense.gM': p * p });
+    const at = ws.at;
+    ws.view('dense.M', p * p).set(this.aux);
+    ws.view('dense.g', n).set(this.gzT.subarray(b0 * p, b1 * p));
+    const gb = ws.view('dense.b', n).fill(0);
+    const zS = ws.view('dense.zS', T * n);
+    for (let c = c0; c < c1; c++) {
+      const [r0, r1] = chunkRange(c, this.chunks, B);
+      const nc = (r1 - r0) * p, base = T * (r0 - b0) * p;
+      for (let t = 1; t <= T; t++) zS.set(this.zs.subarray((t - 1) * bp + r0 * p, (t - 1) * bp + r1 * p), base + (t - 1) * nc);
+      this.gTheta[c] = 0;
+    }
+    let g = at['dense.g'], next = g + 4 * n;
+    for (let t = T; t >= 1; t--) {
+      const stack = wantGD && t >= 2;
+      for (let c = c0; c < c1; c++) {
+        const [r0, r1] = chunkRange(c, this.chunks, B);
+        const nc = (r1 - r0) * p, off = (r0 - b0) * p;
+        const gS = stack ? at['dense.gS'] + 4 * ((T - 1) * off + (t - 2) * nc) : 0;
+        this.gTheta[c] -= ws.maskAccumulate(g + 4 * off, at['dense.zS'] + 4 * (T * off + (t - 1) * nc), nc, at['dense.b'] + 4 * off, gS);
+      }
+      if (t === 1) break;
+      ws.gemm(false, rows, p, p, 1, g, at['dense.M'], 0, next);
+      const done = g;
+      g = next;
+      next = done;
+    }
+    for (let c = c0; c < c1; c++) {
+      const [r0, r1] = chunkRange(c, this.chunks, B);
+      const k = (T - 1) * (r1 - r0), off = (r0 - b0) * p;
+      const gM = this.part.subarray(c * p * p, (c + 1) * p * p);
+      if (!wantGD || T === 1) {
+        gM.fill(0);
+        continue;
+      }
+      ws.gemm(true, p, p, k, 1, at['dense.zS'] + 4 * T * off, at['dense.gS'] + 4 * (T - 1) * off, 0, at['dense.gM']);
+      gM.set(ws.view('dense.gM', p * p));
+    }
+    const gbOut = this.bx.subarray(b0 * p, b1 * p);
+    gbOut.set(gb);
+    gemmRows(false, true, rows, m, p, alpha, gbOut, this.D, 0, this.gx.subarray(b0 * m, b1 * m));
   }
 
   /**

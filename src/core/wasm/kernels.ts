@@ -12,11 +12,14 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   ensureMemory(bytes: number): number;
   sgemm(M: number, N: number, K: number, alpha: number, a: number, b: number, beta: number, c: number): void;
+  sgemmT(M: number, N: number, K: number, alpha: number, a: number, b: number, beta: number, c: number): void;
+  sgemmUpdate(M: number, N: number, K: number, a: number, b: number, out: number, op: number, alpha: number, theta: number, oneSided: number, prev: number): void;
   dftForward(rows: number, N: number, M: number, x: number, cosT: number, sinT: number, a: number, d: number, re: number, im: number): void;
   dftInverse(rows: number, N: number, M: number, re: number, im: number, cosT: number, sinT: number, c: number, s: number, out: number, op: number, alpha: number, theta: number, oneSided: number, prev: number): void;
   rfftRows(rows: number, N: number, M: number, ld: number, scale: number, x: number, re: number, im: number, twr: number, twi: number, wr: number, wi: number, buf: number, mask: number): number;
   irfftRows(rows: number, N: number, M: number, ld: number, re: number, im: number, out: number, twr: number, twi: number, wr: number, wi: number, buf: number, op: number, alpha: number, theta: number, oneSided: number, prev: number): void;
   maskGrad(gz: number, z: number, n: number): number;
+  maskAccumulate(gz: number, z: number, n: number, gb: number, stack: number): number;
   axpy(y: number, x: number, n: number, a: number): void;
   cmix(nb: number, src: number, dst: number, ld: number, wr: number, wi: number, adjoint: number, sr: number, si: number, yr: number, yi: number, sub: number, xr: number, xi: number): void;
   couter(nb: number, na: number, nj: number, ld: number, ar: number, ai: number, br: number, bi: number, accR: number, accI: number, negate: number): void;
@@ -318,6 +321,30 @@ export class WasmWorkspace {
   /** A view of n floats at byte offset p. */
   viewAt(p: number, n: number): Float32Array {
     return new Float32Array(this.k.memory.buffer, p, n);
+  }
+
+  /**
+   * C = alpha·op(A)·B + beta·C in float32 on buffers here: A [M, K], or [K, M] when transA; B [K, N]; C [M, N]
+   * (byte offsets). A row of C gets the same bits in any row block (see assembly `gemmCore`).
+   */
+  gemm(transA: boolean, M: number, N: number, K: number, alpha: number, a: number, b: number, beta: number, c: number): void {
+    (transA ? this.k.sgemmT : this.k.sgemm)(M, N, K, alpha, a, b, beta, c);
+  }
+
+  /**
+   * out [M, N] = `update` of y = A·B (A [M, K], B [K, N]; byte offsets), fused into the GEMM's stores; `update.prev`
+   * is required for 'step' and 'axpy'. K = 0 applies the update to y = 0 (op 'step': out = S_θ(prev)).
+   */
+  gemmUpdate(M: number, N: number, K: number, a: number, b: number, out: number, u: InverseUpdate): void {
+    this.k.sgemmUpdate(M, N, K, a, b, out, OPS[u.op], u.alpha, u.theta, u.oneSided ? 1 : 0, u.prev ?? out);
+  }
+
+  /**
+   * gu = g ⊙ [z ≠ 0] in place on n floats at g, gb += gu, and a copy of gu at `stack` (0: none); returns
+   * Σ gu·sign(z) (summed in four float32 lanes, then float64).
+   */
+  maskAccumulate(g: number, z: number, n: number, gb: number, stack: number): number {
+    return this.k.maskAccumulate(g, z, n, gb, stack);
   }
 
   /** y += a·x on n floats. */
