@@ -8,7 +8,6 @@
  * fused kernel inside uses it; a browser host does the same with Web Workers and `setWorkers`.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CHUNKS, ParallelError, setWorkers } from '../core/parallel.js';
 
@@ -34,14 +33,19 @@ export interface WorkerStats {
 /** Messages on a worker's report port (worker → host), see io/thread-worker.ts. */
 export type WorkerReport = { type: 'ready' } | { type: 'error'; text: string } | ({ type: 'stats' } & WorkerStats);
 
-/** The entry module next to this one: .ts from the sources (needs tsx's loader in the worker), .js from dist. */
-function workerCode(): { code: string; eval: boolean } {
+/**
+ * Code that imports the entry module next to this one: .ts from the sources (needs tsx's loader in the worker),
+ * .js from dist. Always an eval'd dynamic import, never a file entry: a worker inherits the parent's flags, and a
+ * file entry is refused under `--input-type` (a parent started with `node --input-type=module -e`), while passing
+ * filtered `execArgv` instead would make Node reject inherited V8 and process flags (`--max-old-space-size`, ...).
+ */
+function workerCode(): string {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './thread-worker.ts' : './thread-worker.js', import.meta.url);
-  if (!fromSource) return { code: fileURLToPath(entry), eval: false };
+  const entry = JSON.stringify(new URL(fromSource ? './thread-worker.ts' : './thread-worker.js', import.meta.url).href);
+  if (!fromSource) return `import(${entry})`;
   // a worker does not inherit the loader hooks of its parent: register tsx's before importing the entry
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return { code: `import(${tsx}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, eval: true };
+  return `import(${tsx}).then((m) => { m.register(); return import(${entry}); })`;
 }
 
 let active: ThreadPool | null = null;
@@ -66,12 +70,10 @@ export class ThreadPool {
     if (active) throw new ThreadError(`useThreads: a pool of ${active.threads} threads is already active; close it first`);
     const starts: Array<Promise<void>> = [];
     try {
-      const { code, eval: isEval } = workerCode();
+      const code = workerCode();
       for (let i = 0; i < threads - 1; i++) {
         const { port1, port2 } = new MessageChannel();
-        // the parent's flags minus --input-type (it applies to the parent's -e string only and makes a worker fail to start)
-        const execArgv = process.execArgv.filter((f) => !f.startsWith('--input-type'));
-        const worker = new Worker(code, { eval: isEval, execArgv, workerData: { report: port2 }, transferList: [port2] });
+        const worker = new Worker(code, { eval: true, workerData: { report: port2 }, transferList: [port2] });
         worker.unref();
         const name = `worker thread ${i + 1} of ${threads - 1}`;
         let started: (err: string | null, cause?: unknown) => void = () => undefined;

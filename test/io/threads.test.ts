@@ -94,7 +94,7 @@ function runNode(file: string, tsx: boolean): { status: number | null; signal: s
   return { status: r.status, signal: r.signal, out: `${r.stdout}${r.stderr}`, ms: Date.now() - t0 };
 }
 
-test('from the TypeScript sources (tsx), from compiled JavaScript and from a `node --input-type=module -e` string, an unclosed pool does not keep the process alive', () => {
+test('from the TypeScript sources (tsx), from compiled JavaScript, from a `node --input-type=module -e` string and under inherited V8 flags, an unclosed pool starts and does not keep the process alive', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saeno-threads-'));
   try {
     // the compiled layout of dist/: every src/*.ts as .js next to each other, run by node without a loader
@@ -124,10 +124,17 @@ test('from the TypeScript sources (tsx), from compiled JavaScript and from a `no
       assert.equal(r.status, 0, `${name}: ${r.out}`);
       assert.match(r.out, /^jobs [1-9]/, name);
     }
-    // the same compiled module imported from a `node --input-type=module -e` string: the workers must not inherit --input-type
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(compiled)});`], { cwd: root, encoding: 'utf8', timeout: 30000 });
-    assert.equal(r.status, 0, `--input-type=module -e: ${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, /^jobs [1-9]/, '--input-type=module -e');
+    // the same compiled module from a `node --input-type=module -e` string, and under V8 and process flags the
+    // workers inherit (a worker's file entry is refused under --input-type; explicit execArgv would refuse the others)
+    const runs: Array<[string, string[]]> = [
+      ['--input-type=module -e', ['--input-type=module', '-e', `await import(${JSON.stringify(compiled)});`]],
+      ['V8 and process flags', ['--max-old-space-size=2048', '--trace-gc', '--title=saeno-test', compiled]],
+    ];
+    for (const [name, args] of runs) {
+      const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 30000 });
+      assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^jobs [1-9]/m, name);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
