@@ -36,6 +36,12 @@ export function timeMedian(fn: () => void, opts: { warmup?: number; minReps?: nu
   return times.length % 2 ? times[mid] : 0.5 * (times[mid - 1] + times[mid]);
 }
 
+/** The value after `--name` on the command line, or null. */
+export function arg(name: string): string | null {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : null;
+}
+
 /** Logs progress to stderr so stdout stays pure JSON lines. */
 export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);

@@ -15,19 +15,15 @@ import { Rng } from '../src/core/rng.js';
 import { Tensor } from '../src/core/tensor.js';
 import { useThreads } from '../src/io/threads.js';
 import { createModel } from '../src/models/registry.js';
+import { arg } from './lib.js';
 import { CASES, caseConfig, median } from './train.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-
-const name = arg('case', 'S1');
+const name = arg('case') ?? 'S1';
 const c = CASES[name];
 if (!c) throw new Error(`bench/profile-child: unknown case ${name}; expected one of ${Object.keys(CASES).join(', ')}`);
-const threads = Number(arg('threads', '1'));
-const steps = Number(arg('steps', '40'));
-const warmupS = Number(arg('warmup-s', '2'));
+const threads = Number(arg('threads') ?? '1');
+const steps = Number(arg('steps') ?? '40');
+const warmupS = Number(arg('warmup-s') ?? '2');
 
 /** time spent in each phase during the current step */
 const current: Record<string, number> = {};

@@ -5,14 +5,9 @@
  */
 import { runFftBench } from './fft.js';
 import { runKernelBench } from './kernels.js';
-import { log } from './lib.js';
+import { arg, log } from './lib.js';
 import { runProfileBench } from './profile.js';
 import { runStepBench } from './steps.js';
-
-function arg(name: string): string | null {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : null;
-}
 
 const list = (v: string | null, def: string): string[] => (v ?? def).split(',').filter(Boolean);
 const suites = list(arg('suites'), 'fft,kernels,steps');

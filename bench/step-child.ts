@@ -3,20 +3,16 @@
  * [--steps 20] [--warmup 5] [--warmup-s 2] [--threads 1]` prints one JSON line {case, impl, ms, ms_min, cpu_ms, rss_mb, params}.
  */
 import { useThreads } from '../src/io/threads.js';
+import { arg } from './lib.js';
 import { CASES, stepFlops, timeSteps } from './train.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
-
-const name = arg('case', 'S1');
+const name = arg('case') ?? 'S1';
 const c = CASES[name];
 if (!c) throw new Error(`bench/step-child: unknown case ${name}; expected one of ${Object.keys(CASES).join(', ')}`);
-const steps = Number(arg('steps', '20'));
-const warmup = Number(arg('warmup', '5'));
-const warmupS = Number(arg('warmup-s', '2'));
-const threads = Number(arg('threads', '1'));
+const steps = Number(arg('steps') ?? '20');
+const warmup = Number(arg('warmup') ?? '5');
+const warmupS = Number(arg('warmup-s') ?? '2');
+const threads = Number(arg('threads') ?? '1');
 // the workers load the library before timing starts, so their start-up is not in the warm-up or the steps
 const pool = useThreads(threads);
 await pool.ready;
